@@ -328,6 +328,13 @@ write_fd(const KProg *p, int fd, const char *path, Diag *d)
 	if (kprog_validate(p, path, d))
 		return -1;
 	build(&w, p);
+	if (w.n + 1 >= SHN_LORESERVE) {
+		w_free(&w);
+		return diag_err(d, path,
+		                "%zu sections: more than an ELF file holds without extended "
+		                "numbering (%d)",
+		                w.n + 1, SHN_LORESERVE - 1);
+	}
 	rc = emit(&w, fd, path, d);
 	w_free(&w);
 	return rc;

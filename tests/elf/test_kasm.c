@@ -74,6 +74,29 @@ START_TEST(examples_round_trip)
 }
 END_TEST
 
+/* The example in docs/binary.md assembles (and round-trips). */
+START_TEST(docs_example_assembles)
+{
+	Diag d = {0};
+	size_t n;
+	char *doc = read_file(SRC("docs/binary.md"), 1 << 20, &n, &d), *start, *end;
+	KProg *p;
+	ck_assert_msg(doc != NULL, "%s", d.msg);
+	start = strstr(doc, "### Example\n\n```\n");
+	ck_assert_ptr_nonnull(start);
+	start += strlen("### Example\n\n```\n");
+	end = strstr(start, "```");
+	ck_assert_ptr_nonnull(end);
+	*end = 0;
+	ck_assert_msg(kasm_parse(start, "binary.md", &p, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(p->nsyms, 1);
+	ck_assert_uint_eq(p->cores[0]->xbar[0].rows, 4);
+	assert_disasm_round_trip(p);
+	kprog_free(p);
+	free(doc);
+}
+END_TEST
+
 START_TEST(every_directive)
 {
 	static const char src[] = "# header comment\n"
@@ -304,6 +327,7 @@ main(void)
 	int nf;
 	tcase_add_test(tc, sample_model_round_trips_through_text);
 	tcase_add_test(tc, examples_round_trip);
+	tcase_add_test(tc, docs_example_assembles);
 	tcase_add_test(tc, every_directive);
 	tcase_add_test(tc, labels_are_per_core);
 	tcase_add_test(tc, bad_files);
