@@ -73,7 +73,7 @@ sanity(const HwArch *a, HwReport *r)
 		     "system-level energy per 8b x 8b MAC is %.2f fJ, below the 10 fJ plausibility "
 		     "bound of real silicon (%.0f TOPS/W at 8b)",
 		     r->mac_energy_8b_pj * 1e3, r->tops_per_w_8b);
-	if (r->tops_per_w_8b < 0.1)
+	if (r->tops_per_w_8b < 0.01)
 		warn(r, "%.3g TOPS/W at 8b x 8b is below any CIM or digital accelerator of record",
 		     r->tops_per_w_8b);
 	if (r->tops_per_mm2_8b > 250)
