@@ -351,6 +351,8 @@ int64_t
 hw_cycles(const HwArch *a, double ns)
 {
 	double c = ceil(ns * a->clock.core_ghz - 1e-9);
+	if (!(c < 1e12)) /* bounded so that cycle arithmetic cannot overflow */
+		c = 1e12;
 	return c < 1 ? 1 : (int64_t)c;
 }
 
