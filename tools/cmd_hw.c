@@ -33,9 +33,9 @@ print_text(const HwArch *a, const HwReport *r, const HwErt *e)
 		printf(", adder trees (no ADC)\n");
 	printf("fingerprint 0x%016llx\n\n", (unsigned long long)a->fingerprint);
 
-	printf("%-22s %-5s %9s %12s %12s %12s %10s %6s %6s\n", "component", "level", "n/parent",
+	printf("%-26s %-5s %9s %12s %12s %12s %10s %6s %6s\n", "component", "level", "n/parent",
 	       "area/inst", "power/inst", "chip area", "chip power", "area", "power");
-	printf("%-22s %-5s %9s %12s %12s %12s %10s %6s %6s\n", "", "", "", "um2", "mW", "mm2", "W",
+	printf("%-26s %-5s %9s %12s %12s %12s %10s %6s %6s\n", "", "", "", "um2", "mW", "mm2", "W",
 	       "%", "%");
 	for (k = 0; k < HW_NCOMPS; k++) {
 		const HwCompReport *c = &r->comp[k];
@@ -43,7 +43,7 @@ print_text(const HwArch *a, const HwReport *r, const HwErt *e)
 		double pw = (double)c->chip_count * c->peak_w;
 		if (!c->chip_count)
 			continue;
-		printf("%-22s %-5s %9.4g %12.4g %12.4g %12.4g %10.4g %6.1f %6.1f\n",
+		printf("%-26s %-5s %9.4g %12.4g %12.4g %12.4g %10.4g %6.1f %6.1f\n",
 		       hw_comps[k].label, hw_level_names[hw_comps[k].level],
 		       k == HW_C_router ? 1.0 / a->noc.tiles_per_router : (double)c->per_parent,
 		       c->area_um2, c->peak_w * 1e3, area, pw, 100 * area / r->chip_area_mm2,
