@@ -40,7 +40,8 @@ int diag_at(Diag *d, const char *file, int line, int col, const char *src_line, 
             ...) __attribute__((format(printf, 6, 7)));
 /* diag_err: record an error with no source position; file may be NULL. Returns -1. */
 int diag_err(Diag *d, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int diag_verr(Diag *d, const char *file, const char *fmt, va_list ap);
+int diag_verr(Diag *d, const char *file, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* diag_src_line: pointer to the start of line `line` (1-based) in a NUL-terminated buffer, or NULL.
  */
 const char *diag_src_line(const char *buf, int line);

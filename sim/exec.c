@@ -901,7 +901,7 @@ sim_exec(Sim *s, Core *c)
 		return r;
 	if (c->state == CORE_BLOCKED)
 		return 0;
-	COUNT(HW_ACT_imem_fetch, 1);
+	x.cnt->act[HW_ACT_imem_fetch]++;
 	c->icount++;
 	s->stats.cores[c->tile * s->p.cores_per_tile + c->idx].by_opcode[x.in->op]++;
 	if (!(isa_info(x.in->op)->flags & F_ASYNC))

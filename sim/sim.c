@@ -173,7 +173,7 @@ sim_new(const HwArch *arch, const KProg *prog, const SimOptions *opt, Sim **out,
 		diag_err(d, NULL,
 			 "the binary was compiled for architecture '%s' (fingerprint %016llx), not "
 			 "for '%s' (%016llx)",
-			 prog->arch_name, (unsigned long long)prog->arch_fp, hw_arch_name(arch),
+			 prog->arch_name, (unsigned long long)prog->arch_fp, arch->name,
 			 (unsigned long long)hw_arch_fingerprint(arch));
 		goto fail;
 	}
@@ -596,6 +596,31 @@ sim_run(Sim *s, Diag *d)
 		return -1;
 	}
 	return sim_finish(s, d);
+}
+
+int32_t
+sim_reg(const Sim *s, uint32_t tile, uint32_t core, unsigned r)
+{
+	if (tile >= s->p.tiles || core >= s->p.cores_per_tile || r >= ISA_NREGS)
+		return 0;
+	return s->tiles[tile].cores[core].r[r];
+}
+
+const uint8_t *
+sim_mem(const Sim *s, int space, uint32_t tile, uint32_t core, size_t *size)
+{
+	if (space == KSP_DRAM) {
+		*size = (size_t)s->p.dram_bytes;
+		return s->dram;
+	}
+	if (tile >= s->p.tiles || (space == KSP_SPAD && core >= s->p.cores_per_tile))
+		return NULL;
+	if (space == KSP_TMEM) {
+		*size = s->p.tmem_bytes;
+		return s->tiles[tile].tmem;
+	}
+	*size = s->p.spad_bytes;
+	return s->tiles[tile].cores[core].spad;
 }
 
 const SimStats *

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "hw.h"
+#include "isa.h"
 #include "kelf.h"
 #include "util.h"
 
