@@ -186,6 +186,18 @@ write_outputs(Sim *s, const KProg *p, const char *dir, int raw, Diag *d)
 	return 0;
 }
 
+/* blame: prefix a location-less library error with the binary's name. */
+static void
+blame(Diag *d, const char *file)
+{
+	char msg[DIAG_MAX];
+	if (strncmp(d->msg, "error: ", 7) != 0)
+		return;
+	snprintf(msg, sizeof msg, "%s", d->msg + 7);
+	d->set = 0;
+	diag_err(d, file, "%s", msg);
+}
+
 static int
 run(const CliCmd *cmd, CliArgs *a)
 {
@@ -223,15 +235,16 @@ run(const CliCmd *cmd, CliArgs *a)
 	o.trace_path = cli_opt(cmd, a, "trace");
 
 	if (hw_arch_load(&arch, cli_opt(cmd, a, "arch"), &d) ||
-	    kelf_read_file(a->pos[0], &prog, &d) || sim_new(&arch, prog, &o, &s, &d))
+	    kelf_read_file(a->pos[0], &prog, &d))
 		goto out;
+	if (sim_new(&arch, prog, &o, &s, &d)) {
+		blame(&d, a->pos[0]);
+		goto out;
+	}
 	if ((v = cli_opt(cmd, a, "input")) && set_inputs(s, prog, v, &d))
 		goto out;
 	if (sim_run(s, &d)) {
-		char msg[DIAG_MAX];
-		snprintf(msg, sizeof msg, "%s", d.msg);
-		d.set = 0;
-		diag_err(&d, a->pos[0], "%s", strncmp(msg, "error: ", 7) ? msg : msg + 7);
+		blame(&d, a->pos[0]);
 		goto out;
 	}
 	if ((v = cli_opt(cmd, a, "out")) && write_outputs(s, prog, v, cli_opt(cmd, a, "raw") != NULL, &d))

@@ -10,7 +10,6 @@
 # Tile memory (tile 0): 0x000 the samples x, 0x100 bias (from DRAM), 0x140 y copy.
 # DRAM: 0x1000 bias, 0x2000 y copy.
 
-.arch demo-1t1c 0x6b6f6c6d6f000001
 .input  x   i8  [4,2] tilemem 0 0 0x0   0.0625
 .output y   i8  [8]   spad    0 0 0x300 0.125
 .output sel i32 [2]   spad    0 0 0x340 1

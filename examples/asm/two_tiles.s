@@ -5,7 +5,6 @@
 # DRAM: 0x0 x (64 x i8). Tile memory: 0x0 x half, 0x100 partial sums (4 x i32), 0x200 y.
 # Scratchpad: 0x0 x half (32 x i8), 0x100 partial (4 x i32), 0x180 received partial.
 
-.arch demo-2t1c 0x6b6f6c6d6f000002
 .input  x i8  [64] dram    0 0 0x0   0.05
 .output y i32 [4]  tilemem 1 0 0x200 0.0005
 
