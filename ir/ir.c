@@ -613,9 +613,11 @@ ir_fmt_double(char *buf, size_t n, double v)
 	}
 	for (p = 1; p <= 17; p++) {
 		snprintf(buf, n, "%.*g", p, v);
-		if (strtod(buf, NULL) == v)
+		/* plain digits for moderate magnitudes: "50", not "5e+01" */
+		if (strtod(buf, NULL) == v && !(strchr(buf, 'e') && fabs(v) >= 1 && fabs(v) < 1e15))
 			return;
 	}
+	snprintf(buf, n, "%.17g", v);
 }
 
 void
@@ -628,7 +630,8 @@ ir_fmt_float(char *buf, size_t n, float v)
 	}
 	for (p = 1; p <= 9; p++) {
 		snprintf(buf, n, "%.*g", p, (double)v);
-		if (strtof(buf, NULL) == v)
+		if (strtof(buf, NULL) == v && !(strchr(buf, 'e') && fabsf(v) >= 1 && fabsf(v) < 1e9f))
 			return;
 	}
+	snprintf(buf, n, "%.9g", (double)v);
 }

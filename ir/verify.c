@@ -102,13 +102,12 @@ check_attrs(const Graph *g, IrNodeId id, Diag *d)
 	return 0;
 }
 
+/* check_handles: op, arity and every operand/result handle of node id. */
 static int
-check_node(const Graph *g, IrNodeId id, Diag *d)
+check_handles(const Graph *g, IrNodeId id, Diag *d)
 {
 	const IrNode *n = &g->nodes[id];
 	const IrOpInfo *oi;
-	IrType out[IR_MAXOUT];
-	char b1[96], b2[96];
 	uint32_t i;
 	if (n->op >= IR_OP_COUNT)
 		return ir_diag_loc(g, n->loc, d, "node %u: invalid op %u", id, n->op);
@@ -139,6 +138,18 @@ check_node(const Graph *g, IrNodeId id, Diag *d)
 			    "node %u (%s): result '%s' does not name this node as producer", id,
 			    oi->name, g->tensors[t].name);
 	}
+	return 0;
+}
+
+/* check_node: attributes, and result types against the shape rule (handles already checked). */
+static int
+check_node(const Graph *g, IrNodeId id, Diag *d)
+{
+	const IrNode *n = &g->nodes[id];
+	const IrOpInfo *oi = &ir_ops[n->op];
+	IrType out[IR_MAXOUT];
+	char b1[96], b2[96];
+	uint32_t i;
 	if (check_attrs(g, id, d) || ir_infer(g, id, out, d))
 		return -1;
 	for (i = 0; i < n->nout; i++) {
@@ -234,9 +245,11 @@ ir_verify(const Graph *g, Diag *d)
 			r = -1;
 	}
 	for (i = 0; i < g->nnodes && !r; i++)
-		r = check_node(g, i, d);
+		r = check_handles(g, i, d);
 	if (!r)
 		r = check_dag(g, d);
+	for (i = 0; i < g->nnodes && !r; i++)
+		r = check_node(g, i, d);
 	if (!r && g->noutputs == 0)
 		r = diag_err(d, g->file, "graph '%s' has no outputs", g->name);
 	for (i = 0; i < g->noutputs && !r; i++) {
