@@ -630,7 +630,8 @@ ir_fmt_float(char *buf, size_t n, float v)
 	}
 	for (p = 1; p <= 9; p++) {
 		snprintf(buf, n, "%.*g", p, (double)v);
-		if (strtof(buf, NULL) == v && !(strchr(buf, 'e') && fabsf(v) >= 1 && fabsf(v) < 1e9f))
+		if (strtof(buf, NULL) == v &&
+		    !(strchr(buf, 'e') && fabsf(v) >= 1 && fabsf(v) < 1e9f))
 			return;
 	}
 	snprintf(buf, n, "%.9g", (double)v);

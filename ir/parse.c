@@ -701,42 +701,54 @@ parse_source(P *p, IrWeight *w, const IrType *ty)
 			return -1;
 	} else if (is_kw(&s, "data")) {
 		int64_t want = ir_type_elems(ty), n = 0;
-		Tok open;
+		float *vals = NULL;
+		size_t cap = 0;
 		w->src = IR_W_DATA;
-		if (next(p) || expect_punct(p, '(', "after data"))
+		if (next(p) || expect_punct(p, '(', "after data") ||
+		    expect_punct(p, '[', "to start the values"))
 			return -1;
-		open = p->tok;
-		if (expect_punct(p, '[', "to start the values"))
-			return -1;
-		w->data = arena_alloc(p->arena, (size_t)want * sizeof(float));
+		/* grown as values arrive, so a huge declared type costs nothing until written */
 		while (!is_punct(&p->tok, ']')) {
 			double v;
-			if (n && expect_punct(p, ',', "between values"))
-				return -1;
-			if (n >= want)
-				return perr(p, &p->tok,
-				            "more values than the %lld elements of the type",
-				            (long long)want);
+			if ((n && expect_punct(p, ',', "between values")))
+				goto dfail;
+			if (n >= want) {
+				perr(p, &p->tok, "more values than the %lld elements of the type",
+				     (long long)want);
+				goto dfail;
+			}
 			if (tok_float(p, &p->tok, &v, "in data"))
-				return -1;
-			if (!isfinite((float)v))
-				return perr(p, &p->tok, "weight values must be finite as f32");
-			w->data[n++] = (float)v;
+				goto dfail;
+			if (!isfinite((float)v)) {
+				perr(p, &p->tok, "weight values must be finite as f32");
+				goto dfail;
+			}
+			vals = xgrow(vals, &cap, (size_t)n + 1, sizeof *vals);
+			vals[n++] = (float)v;
 			if (next(p))
-				return -1;
+				goto dfail;
 		}
-		if (n != want)
-			return perr(p, &p->tok, "%lld values for %lld elements", (long long)n,
-			            (long long)want);
-		(void)open;
+		if (n != want) {
+			perr(p, &p->tok, "%lld values for %lld elements", (long long)n,
+			     (long long)want);
+			goto dfail;
+		}
+		w->data = arena_alloc(p->arena, (size_t)want * sizeof(float));
+		memcpy(w->data, vals, (size_t)want * sizeof(float));
+		free(vals);
 		if (next(p))
 			return -1;
+		goto close;
+	dfail:
+		free(vals);
+		return -1;
 	} else {
 		return perr(p, &s,
 		            "expected a weight source: safetensors(...), random(...), fill(...) or "
 		            "data([...]), got %s",
 		            tokdesc(&s, b, 64));
 	}
+close:
 	return expect_punct(p, ')', "to close the weight source");
 }
 

@@ -38,6 +38,22 @@ st_fail(IrSafetensors *st, char *msg, size_t n, const char *fmt, ...)
 	return NULL;
 }
 
+/* st_fail_json: as st_fail, formatting before the JSON (which may own the arguments) is freed. */
+static IrSafetensors *st_fail_json(IrSafetensors *st, json_t *root, char *msg, size_t n,
+                                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static IrSafetensors *
+st_fail_json(IrSafetensors *st, json_t *root, char *msg, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, n, fmt, ap);
+	va_end(ap);
+	json_decref(root);
+	ir_st_close(st);
+	return NULL;
+}
+
 static int
 cmp_begin(const void *a, const void *b)
 {
@@ -89,14 +105,12 @@ ir_st_open_msg(const char *path, char *msg, size_t mn)
 		return st_fail(st, msg, mn, "bad JSON header: %s (header line %d, column %d)",
 		               jerr.text, jerr.line, jerr.column);
 	if (!json_is_object(root)) {
-		json_decref(root);
-		return st_fail(st, msg, mn, "bad header: not a JSON object");
+		return st_fail_json(st, root, msg, mn, "bad header: not a JSON object");
 	}
 	st->data_start = 8 + hlen;
 	st->data_size = fsize - st->data_start;
 	if (json_object_size(root) > ST_MAX_TENSORS) {
-		json_decref(root);
-		return st_fail(st, msg, mn, "more than %d tensors", ST_MAX_TENSORS);
+		return st_fail_json(st, root, msg, mn, "more than %d tensors", ST_MAX_TENSORS);
 	}
 	st->t = xcalloc(json_object_size(root) + 1, sizeof *st->t);
 	json_object_foreach(root, key, val)
@@ -111,9 +125,8 @@ ir_st_open_msg(const char *path, char *msg, size_t mn)
 			continue;
 		if (!json_is_object(val) || !json_is_string(dt) || !json_is_array(sh) ||
 		    !json_is_array(off) || json_array_size(off) != 2) {
-			json_decref(root);
-			return st_fail(
-			    st, msg, mn,
+			return st_fail_json(
+			    st, root, msg, mn,
 			    "bad header entry '%s': needs dtype, shape and data_offsets [begin, "
 			    "end]",
 			    key);
@@ -129,9 +142,9 @@ ir_st_open_msg(const char *path, char *msg, size_t mn)
 			return NULL;
 		}
 		if (json_array_size(sh) > IR_MAXRANK) {
-			json_decref(root);
-			return st_fail(st, msg, mn, "tensor '%s': rank %zu greater than %d", key,
-			               json_array_size(sh), IR_MAXRANK);
+			return st_fail_json(st, root, msg, mn,
+			                    "tensor '%s': rank %zu greater than %d", key,
+			                    json_array_size(sh), IR_MAXRANK);
 		}
 		t->dtype = (uint8_t)d;
 		t->rank = (uint8_t)json_array_size(sh);
@@ -140,9 +153,8 @@ ir_st_open_msg(const char *path, char *msg, size_t mn)
 		{
 			json_int_t v = json_is_integer(e) ? json_integer_value(e) : -1;
 			if (v < 0 || (uint64_t)v > st->data_size) {
-				json_decref(root);
-				return st_fail(st, msg, mn, "tensor '%s': bad shape entry %zu", key,
-				               j);
+				return st_fail_json(st, root, msg, mn,
+				                    "tensor '%s': bad shape entry %zu", key, j);
 			}
 			t->dim[j] = v;
 			if (v &&
@@ -155,8 +167,8 @@ ir_st_open_msg(const char *path, char *msg, size_t mn)
 			json_t *o = json_array_get(off, j);
 			json_int_t v = json_is_integer(o) ? json_integer_value(o) : -1;
 			if (v < 0) {
-				json_decref(root);
-				return st_fail(st, msg, mn, "tensor '%s': bad data_offsets", key);
+				return st_fail_json(st, root, msg, mn,
+				                    "tensor '%s': bad data_offsets", key);
 			}
 			if (j == 0)
 				t->begin = (uint64_t)v;
