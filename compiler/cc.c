@@ -1,0 +1,131 @@
+/* cc.c: the compiler's pipeline, a flat list of passes, and the I/O map of the program. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccint.h"
+
+void
+cc_options_default(CcOptions *o)
+{
+	memset(o, 0, sizeof *o);
+	o->opt_level = 2;
+	o->row_gating = 1;
+	o->adc_exact = 1;
+	o->input_lo = -1;
+	o->input_hi = 1;
+	o->nsynth = 256;
+}
+
+static void
+add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint32_t addr,
+       double scale, IrTensorId t)
+{
+	KTensor k;
+	const IrType *it = &m->g->tensors[t].type;
+	uint32_t i;
+	memset(&k, 0, sizeof k);
+	k.name = (char *)name;
+	k.dir = (uint8_t)dir;
+	k.type = (uint8_t)ty;
+	k.space = KSP_SPAD;
+	k.rank = it->rank;
+	for (i = 0; i < it->rank; i++)
+		k.dims[i] = (uint32_t)it->dim[i];
+	k.tile = m->cores[0].tile;
+	k.core = m->cores[0].core;
+	k.addr = addr;
+	k.scale = scale;
+	kprog_add_io(p, &k);
+}
+
+static IrTensorId
+input_tensor(const Graph *g)
+{
+	uint32_t i;
+	for (i = 0; i < g->ntensors; i++)
+		if (g->tensors[i].kind == IR_INPUT)
+			return i;
+	return IR_NONE;
+}
+
+int
+cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcModel **model, Diag *d)
+{
+	CcModel *m = xcalloc(1, sizeof *m);
+	KProg *p = NULL;
+	*out = NULL;
+	if (model)
+		*model = NULL;
+	m->g = g;
+	m->arch = arch;
+	if (o)
+		m->opt = *o;
+	else
+		cc_options_default(&m->opt);
+	if (ir_verify(g, d) || cc_pass_check(m, d) || cc_pass_calib(m, d) || cc_pass_quant(m, d) ||
+	    cc_pass_tile(m, d) || cc_pass_alloc(m, d))
+		goto fail;
+	p = kprog_new();
+	kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
+	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d))
+		goto fail;
+	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->x_addr[0], m->in_scale, input_tensor(g));
+	add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty, m->out_addr,
+	       m->out_scale, g->outputs[0].t);
+	if (kprog_validate(p, g->name, d))
+		goto fail;
+	*out = p;
+	if (model)
+		*model = m;
+	else
+		cc_model_free(m);
+	return 0;
+fail:
+	kprog_free(p);
+	cc_model_free(m);
+	return -1;
+}
+
+void
+cc_model_free(CcModel *m)
+{
+	free(m);
+}
+
+void
+cc_model_io(const CcModel *m, uint32_t *in_len, double *in_scale, uint32_t *out_len,
+	    double *out_scale)
+{
+	*in_len = m->in_len;
+	*in_scale = m->in_scale;
+	*out_len = m->out_len;
+	*out_scale = m->out_scale;
+}
+
+void
+cc_model_dump(const CcModel *m, FILE *f)
+{
+	uint32_t i, b;
+	fprintf(f, "# quantised model for '%s': activations %s (max %d), ADC %s\n", m->arch->name,
+		isa_type_names[m->aty], m->qmax, m->lossless ? "lossless" : "lossy (emulated)");
+	fprintf(f, "input %s [%u] scale %.9g\n", m->in_name, m->in_len, m->in_scale);
+	for (i = 0; i < m->nlayers; i++) {
+		const CcLayer *l = &m->layers[i];
+		fprintf(f, "layer %s: %s %u -> %u, drive rows %u, act %s, in scale %.9g, out %s scale "
+			   "%.9g, requant shift %u\n",
+			l->name, l->kind == CC_KAN ? "kan" : "linear", l->in_len, l->out_len, l->rows,
+			l->act == CC_ACT_RELU ? "relu" : l->act == CC_ACT_SILU ? "silu" : "none", l->sx,
+			isa_type_names[l->yty], l->sy, l->shift);
+		if (l->kind == CC_KAN)
+			fprintf(f, "  kan G=%u k=%u h=%g: sbu t0=%d sh=%u, base scale %.9g, basis scale "
+				   "%.9g\n",
+				l->G, l->k, l->h, l->sbu_t0, l->sbu_sh, l->s_base, l->s_basis);
+	}
+	for (b = 0; b < m->nblocks; b++) {
+		const CcBlock *bl = &m->blocks[b];
+		fprintf(f, "block %u: layer %s rows [%u, %u) cols [%u, %u) on tile %u core %u mvmu %u\n",
+			b, m->layers[bl->layer].name, bl->r0, bl->r0 + bl->rows, bl->c0,
+			bl->c0 + bl->cols, bl->tile, bl->core, bl->unit);
+	}
+	fprintf(f, "output %s [%u] scale %.9g\n", m->out_name, m->out_len, m->out_scale);
+}

@@ -1,0 +1,102 @@
+/* eval.c: the float reference of a layer chain (calibration, and the float baseline of
+ * `kolmo run`): linear layers, KAN layers by the Cox-de Boor recursion (reference/kan.md), the
+ * fused activations. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccint.h"
+
+static double
+silu(double x)
+{
+	return x / (1.0 + exp(-x));
+}
+
+/* cc_bspline_basis: the nknots-k-1 B-spline basis values of order k at x (half-open intervals,
+ * 0/0 := 0, no clamping: zero outside the knots). out needs nknots-1 doubles of scratch. */
+double
+cc_bspline_basis(const double *t, uint32_t nknots, uint32_t k, double x, double *out)
+{
+	uint32_t j, p, n = nknots - 1;
+	for (j = 0; j < n; j++)
+		out[j] = (t[j] <= x && x < t[j + 1]) ? 1.0 : 0.0;
+	for (p = 1; p <= k; p++) {
+		for (j = 0; j + p < n; j++) {
+			double a = 0, b = 0, da = t[j + p] - t[j], db = t[j + p + 1] - t[j + 1];
+			if (da != 0)
+				a = (x - t[j]) / da * out[j];
+			if (db != 0)
+				b = (t[j + p + 1] - x) / db * out[j + 1];
+			out[j] = a + b;
+		}
+	}
+	return 0;
+}
+
+void
+cc_layer_float(const CcLayer *l, const float *x, float *y, float *pre)
+{
+	uint32_t o, i, r;
+	double *drive = malloc(sizeof(double) * l->rows);
+	if (l->kind == CC_LINEAR) {
+		for (i = 0; i < l->in_len; i++)
+			drive[i] = x[i];
+	} else {
+		uint32_t nk = l->G + 2 * l->k + 1;
+		double *t = malloc(sizeof(double) * nk), *bs = malloc(sizeof(double) * nk);
+		for (i = 0; i < nk; i++)
+			t[i] = l->lo + ((double)i - (double)l->k) * l->h;
+		for (i = 0; i < l->in_len; i++) {
+			drive[i] = l->base_identity ? x[i] : silu(x[i]);
+			cc_bspline_basis(t, nk, l->k, x[i], bs);
+			for (r = 0; r < l->nb; r++)
+				drive[l->in_len + i * l->nb + r] = bs[r];
+		}
+		free(t);
+		free(bs);
+	}
+	for (o = 0; o < l->out_len; o++) {
+		double acc = l->bias ? l->bias[o] : 0.0, v;
+		const float *w = l->w + (size_t)o * l->rows;
+		for (r = 0; r < l->rows; r++)
+			acc += (double)w[r] * drive[r];
+		if (pre)
+			pre[o] = (float)acc;
+		v = acc;
+		if (l->act == CC_ACT_RELU)
+			v = v > 0 ? v : 0;
+		else if (l->act == CC_ACT_SILU)
+			v = silu(v);
+		y[o] = (float)v;
+	}
+	free(drive);
+}
+
+int
+cc_eval_float(Graph *g, const float *in, float *out, Diag *d)
+{
+	CcModel m;
+	uint32_t i, maxlen;
+	float *a, *b;
+	memset(&m, 0, sizeof m);
+	m.g = g;
+	if (cc_pass_check(&m, d))
+		return -1;
+	maxlen = m.in_len;
+	for (i = 0; i < m.nlayers; i++)
+		if (m.layers[i].out_len > maxlen)
+			maxlen = m.layers[i].out_len;
+	a = malloc(sizeof(float) * maxlen);
+	b = malloc(sizeof(float) * maxlen);
+	memcpy(a, in, sizeof(float) * m.in_len);
+	for (i = 0; i < m.nlayers; i++) {
+		float *tmp;
+		cc_layer_float(&m.layers[i], a, b, NULL);
+		tmp = a, a = b, b = tmp;
+	}
+	memcpy(out, a, sizeof(float) * m.out_len);
+	free(a);
+	free(b);
+	return 0;
+}

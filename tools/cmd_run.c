@@ -1,0 +1,176 @@
+/* cmd_run.c: `kolmo run M.kir --arch A.yaml`: compile, simulate, check and report. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccopts.h"
+#include "sim.h"
+
+static const CliOpt opts[] = {
+	CC_CLI_OPTS,
+	{"input", 'i', "X.npy", "model input (float); default: a seeded uniform draw in the input range"},
+	{"json", 0, NULL, "print the statistics and checks as JSON"},
+	{NULL, 0, NULL, NULL},
+};
+
+static int
+get_input(const CliCmd *cmd, const CliArgs *a, const CcJob *j, uint32_t n, float *x, Diag *d)
+{
+	const char *v = cli_opt(cmd, a, "input");
+	uint32_t i;
+	if (v) {
+		Npy t;
+		if (npy_read_file(v, 1u << 26, &t, d))
+			return -1;
+		if (t.count != n) {
+			npy_free(&t);
+			return diag_err(d, v, "the model takes %u inputs, the file has %llu", n,
+					(unsigned long long)t.count);
+		}
+		for (i = 0; i < n; i++)
+			x[i] = (float)npy_get_f64(&t, i);
+		npy_free(&t);
+		return 0;
+	}
+	{
+		uint64_t s = j->opt.seed ^ 0x696e707574ull;
+		for (i = 0; i < n; i++) {
+			uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+			z ^= z >> 31;
+			x[i] = (float)(j->opt.input_lo +
+				       (j->opt.input_hi - j->opt.input_lo) * (double)(z >> 11) * 0x1.0p-53);
+		}
+	}
+	return 0;
+}
+
+static int
+run(const CliCmd *cmd, CliArgs *a)
+{
+	CcJob j;
+	Diag d = {0};
+	KProg *p = NULL;
+	CcModel *m = NULL;
+	Sim *s = NULL;
+	uint32_t nin, nout, i, sat = 0;
+	double sin, sout, maxerr = 0, maxref = 0;
+	float *x = NULL, *yf = NULL;
+	int32_t *xq = NULL, *yq = NULL;
+	unsigned char *buf = NULL;
+	int rc = 1, exact = 1;
+	const KTensor *tin = NULL, *tout = NULL;
+
+	if (ccjob_load(cmd, a, &j, &d) || cc_compile(j.g, &j.arch, &j.opt, &p, &m, &d))
+		goto out;
+	cc_model_io(m, &nin, &sin, &nout, &sout);
+	for (i = 0; i < p->nio; i++)
+		if (p->io[i].dir == KDIR_IN)
+			tin = &p->io[i];
+		else
+			tout = &p->io[i];
+	x = xmalloc(sizeof(float) * nin);
+	yf = xmalloc(sizeof(float) * nout);
+	xq = xmalloc(sizeof(int32_t) * nin);
+	yq = xmalloc(sizeof(int32_t) * nout);
+	if (get_input(cmd, a, &j, nin, x, &d) || cc_eval_float(j.g, x, yf, &d))
+		goto out;
+	/* Quantise the input with the binary's input scale. */
+	{
+		unsigned sz = isa_type_size(tin->type);
+		int64_t lo = tin->type == TY_I8 ? INT8_MIN : INT16_MIN;
+		int64_t hi = tin->type == TY_I8 ? INT8_MAX : INT16_MAX;
+		buf = xmalloc((size_t)nin * sz);
+		for (i = 0; i < nin; i++) {
+			double v = x[i] / sin;
+			int64_t q = (int64_t)(v < 0 ? -floor(-v + 0.5) : floor(v + 0.5));
+			if (q < lo || q > hi) {
+				q = q < lo ? lo : hi;
+				sat++;
+			}
+			xq[i] = (int32_t)q;
+			memcpy(buf + (size_t)i * sz, &q, sz);
+		}
+	}
+	if (sat)
+		fprintf(stderr, "kolmo run: warning: %u input values saturated at the input scale %g\n",
+			sat, sin);
+	if (sim_new(&j.arch, p, NULL, &s, &d) || sim_set_input(s, tin->name, buf, (size_t)nin * isa_type_size(tin->type), &d) ||
+	    sim_run(s, &d))
+		goto out;
+	/* Check: bit-exact with the integer reference; error against the float reference. */
+	if (cc_qref(m, xq, yq, &d))
+		goto out;
+	{
+		size_t bytes;
+		const unsigned char *o = sim_output(s, tout->name, &bytes, &d);
+		unsigned sz = isa_type_size(tout->type);
+		if (!o)
+			goto out;
+		for (i = 0; i < nout; i++) {
+			int32_t v = 0;
+			if (sz == 1)
+				v = (int8_t)o[i];
+			else if (sz == 2) {
+				int16_t h;
+				memcpy(&h, o + 2 * i, 2);
+				v = h;
+			} else
+				memcpy(&v, o + 4 * i, 4);
+			if (v != yq[i])
+				exact = 0;
+			maxerr = fmax(maxerr, fabs(v * sout - yf[i]));
+			maxref = fmax(maxref, fabs(yf[i]));
+		}
+	}
+	if (cli_opt(cmd, a, "json")) {
+		json_t *js = sim_stats_json(s, &j.arch), *ck = json_object();
+		json_object_set_new(ck, "bit_exact_with_integer_reference", json_boolean(exact));
+		json_object_set_new(ck, "max_abs_error_vs_float", json_real(maxerr));
+		json_object_set_new(ck, "max_abs_float_output", json_real(maxref));
+		json_object_set_new(js, "check", ck);
+		json_dumpf(js, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+		fputc('\n', stdout);
+		json_decref(js);
+	} else {
+		uint32_t nx = 0;
+		for (i = 0; i < p->ncores; i++)
+			nx += p->cores[i]->nxbar;
+		printf("model       %s: %u -> %u, %u crossbar blocks on %u cores\n", j.g->name, nin,
+		       nout, nx, p->ncores);
+		sim_report(s, &j.arch, stdout);
+		printf("\ncheck       %s the integer reference; max |error| vs float %.4g (outputs up to "
+		       "%.4g)\n",
+		       exact ? "bit-exact with" : "DIFFERS from", maxerr, maxref);
+	}
+	if (!exact) {
+		diag_err(&d, a->pos[0],
+			 "the simulator's output differs from the integer reference (a compiler or "
+			 "simulator bug)");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc)
+		cli_fail(&d);
+	sim_free(s);
+	cc_model_free(m);
+	kprog_free(p);
+	ccjob_free(&j);
+	free(x), free(yf), free(xq), free(yq), free(buf);
+	return rc;
+}
+
+const CliCmd cmd_run = {
+	.name = "run",
+	.summary = "compile and simulate a model: latency, energy, per-layer table, checks",
+	.usage = "M.kir --arch A.yaml [--input X.npy] [--json] [compile options]",
+	.details = "Compiles the model, runs it on the cycle-level simulator and checks the output\n"
+		   "bit for bit against the compiler's integer reference and against the float\n"
+		   "reference (max absolute error).",
+	.opts = opts,
+	.min_pos = 1,
+	.max_pos = 1,
+	.run = run,
+};
