@@ -94,7 +94,7 @@ cc_model_free(CcModel *m)
 
 void
 cc_model_io(const CcModel *m, uint32_t *in_len, double *in_scale, uint32_t *out_len,
-	    double *out_scale)
+            double *out_scale)
 {
 	*in_len = m->in_len;
 	*in_scale = m->in_scale;
@@ -107,25 +107,33 @@ cc_model_dump(const CcModel *m, FILE *f)
 {
 	uint32_t i, b;
 	fprintf(f, "# quantised model for '%s': activations %s (max %d), ADC %s\n", m->arch->name,
-		isa_type_names[m->aty], m->qmax, m->lossless ? "lossless" : "lossy (emulated)");
+	        isa_type_names[m->aty], m->qmax, m->lossless ? "lossless" : "lossy (emulated)");
 	fprintf(f, "input %s [%u] scale %.9g\n", m->in_name, m->in_len, m->in_scale);
 	for (i = 0; i < m->nlayers; i++) {
 		const CcLayer *l = &m->layers[i];
-		fprintf(f, "layer %s: %s %u -> %u, drive rows %u, act %s, in scale %.9g, out %s scale "
-			   "%.9g, requant shift %u\n",
-			l->name, l->kind == CC_KAN ? "kan" : "linear", l->in_len, l->out_len, l->rows,
-			l->act == CC_ACT_RELU ? "relu" : l->act == CC_ACT_SILU ? "silu" : "none", l->sx,
-			isa_type_names[l->yty], l->sy, l->shift);
+		fprintf(f,
+		        "layer %s: %s %u -> %u, drive rows %u, act %s, in scale %.9g, out %s scale "
+		        "%.9g, requant shift %u\n",
+		        l->name, l->kind == CC_KAN ? "kan" : "linear", l->in_len, l->out_len,
+		        l->rows,
+		        l->act == CC_ACT_RELU   ? "relu"
+		        : l->act == CC_ACT_SILU ? "silu"
+		                                : "none",
+		        l->sx, isa_type_names[l->yty], l->sy, l->shift);
 		if (l->kind == CC_KAN)
-			fprintf(f, "  kan G=%u k=%u h=%g: sbu t0=%d sh=%u, base scale %.9g, basis scale "
-				   "%.9g\n",
-				l->G, l->k, l->h, l->sbu_t0, l->sbu_sh, l->s_base, l->s_basis);
+			fprintf(
+			    f,
+			    "  kan G=%u k=%u h=%g: sbu t0=%d sh=%u, base scale %.9g, basis scale "
+			    "%.9g\n",
+			    l->G, l->k, l->h, l->sbu_t0, l->sbu_sh, l->s_base, l->s_basis);
 	}
 	for (b = 0; b < m->nblocks; b++) {
 		const CcBlock *bl = &m->blocks[b];
-		fprintf(f, "block %u: layer %s rows [%u, %u) cols [%u, %u) on tile %u core %u mvmu %u\n",
-			b, m->layers[bl->layer].name, bl->r0, bl->r0 + bl->rows, bl->c0,
-			bl->c0 + bl->cols, bl->tile, bl->core, bl->unit);
+		fprintf(
+		    f,
+		    "block %u: layer %s rows [%u, %u) cols [%u, %u) on tile %u core %u mvmu %u\n",
+		    b, m->layers[bl->layer].name, bl->r0, bl->r0 + bl->rows, bl->c0,
+		    bl->c0 + bl->cols, bl->tile, bl->core, bl->unit);
 	}
 	fprintf(f, "output %s [%u] scale %.9g\n", m->out_name, m->out_len, m->out_scale);
 }

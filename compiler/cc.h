@@ -24,14 +24,15 @@
 #include "util.h"
 
 typedef struct CcOptions {
-	int opt_level;        /* 0 or 2 */
-	int row_gating;       /* emit mvm with the gate flag (default 1) */
-	int adc_exact;        /* limit rows per crossbar block so the ADC is lossless (default 1) */
-	const float *calib;   /* calibration samples [ncalib, input elems], or NULL */
+	int opt_level;      /* 0 or 2 */
+	int row_gating;     /* emit mvm with the gate flag (default 1) */
+	int adc_exact;      /* limit rows per crossbar block so the ADC is lossless (default 1) */
+	const float *calib; /* calibration samples [ncalib, input elems], or NULL */
 	uint32_t ncalib;
-	double input_lo, input_hi; /* synthetic calibration range when calib is NULL (default -1, 1) */
-	uint32_t nsynth;           /* synthetic samples (default 256) */
-	uint64_t seed;             /* for synthetic samples */
+	double input_lo,
+	    input_hi;    /* synthetic calibration range when calib is NULL (default -1, 1) */
+	uint32_t nsynth; /* synthetic samples (default 256) */
+	uint64_t seed;   /* for synthetic samples */
 } CcOptions;
 
 void cc_options_default(CcOptions *o);
@@ -42,7 +43,7 @@ typedef struct CcModel CcModel;
  * NULL) the quantised model it implements (free with cc_model_free). On error returns -1 with a
  * diagnostic (file:line:col for model errors, e.g. an unsupported op or a capacity shortfall). */
 int cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcModel **model,
-	       Diag *d);
+               Diag *d);
 void cc_model_free(CcModel *m);
 
 /* cc_model_dump: the quantised model in a readable form (formats, scales, blocks, placement). */
@@ -54,7 +55,7 @@ void cc_model_dump(const CcModel *m, FILE *f);
 int cc_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d);
 /* cc_model_io: element counts and scales of the model's input and output. */
 void cc_model_io(const CcModel *m, uint32_t *in_len, double *in_scale, uint32_t *out_len,
-		 double *out_scale);
+                 double *out_scale);
 
 /* cc_eval_float: the float reference of the graph on one input (elements in, out). */
 int cc_eval_float(Graph *g, const float *in, float *out, Diag *d);

@@ -26,22 +26,22 @@ typedef struct CcLayer {
 	double lo, hi, h;
 	int base_identity;
 	/* fixed point */
-	double sx;          /* input scale (real = sx * q) */
-	double s_base;      /* scale of the base-branch drive (silu LUT output) */
-	double s_basis;     /* scale of the basis drive values */
-	double spre;        /* scale of the requantised output before the activation */
-	double sy;          /* output scale (after the activation) */
-	unsigned yty;       /* IsaType of the output */
-	int32_t *wq;        /* rows x out_len, crossbar order: wq[r * out_len + o] */
-	double *sw;         /* per output channel */
-	int32_t *bq;        /* out_len, or NULL */
-	int32_t *mult;      /* out_len requantisation multipliers */
+	double sx;      /* input scale (real = sx * q) */
+	double s_base;  /* scale of the base-branch drive (silu LUT output) */
+	double s_basis; /* scale of the basis drive values */
+	double spre;    /* scale of the requantised output before the activation */
+	double sy;      /* output scale (after the activation) */
+	unsigned yty;   /* IsaType of the output */
+	int32_t *wq;    /* rows x out_len, crossbar order: wq[r * out_len + o] */
+	double *sw;     /* per output channel */
+	int32_t *bq;    /* out_len, or NULL */
+	int32_t *mult;  /* out_len requantisation multipliers */
 	uint32_t shift;
-	int8_t base_lut[256];  /* KAN silu base branch: x -> drive */
-	int8_t act_lut[256];   /* fused silu epilogue: pre-activation -> y */
-	uint32_t sbu_sh;       /* knot spacing = 2^sbu_sh input units */
-	int32_t sbu_t0;        /* first knot in input units */
-	int8_t *basis_lut;     /* 2^sbu_sh x (k+1) */
+	int8_t base_lut[256]; /* KAN silu base branch: x -> drive */
+	int8_t act_lut[256];  /* fused silu epilogue: pre-activation -> y */
+	uint32_t sbu_sh;      /* knot spacing = 2^sbu_sh input units */
+	int32_t sbu_t0;       /* first knot in input units */
+	int8_t *basis_lut;    /* 2^sbu_sh x (k+1) */
 	/* float calibration: max |.| seen */
 	double amax_in, amax_pre, amax_out;
 } CcLayer;
@@ -57,15 +57,15 @@ typedef struct CcBlock {
 /* A core's share of a layer: its blocks (a contiguous run in block order) and the column range
  * they cover. */
 typedef struct CcShare {
-	uint32_t first, n;     /* blocks[first .. first+n) */
-	uint32_t c_lo, c_hi;   /* columns covered */
-	uint32_t x_addr;       /* scratchpad: the layer input */
-	uint32_t drive_addr;   /* scratchpad: the drive vector (KAN), else x_addr */
-	uint32_t part_addr;    /* scratchpad: i32 partial sums over [c_lo, c_hi) */
-	uint32_t tm_x;         /* tile memory: where the input arrives (non-leader) */
-	uint32_t tm_part;      /* tile memory: staging of the partial sums (non-leader) */
-	uint32_t tm_recv;      /* leader's tile memory: where this core's partial sums arrive */
-	uint32_t const_addr;   /* scratchpad: LUTs, descriptor */
+	uint32_t first, n;   /* blocks[first .. first+n) */
+	uint32_t c_lo, c_hi; /* columns covered */
+	uint32_t x_addr;     /* scratchpad: the layer input */
+	uint32_t drive_addr; /* scratchpad: the drive vector (KAN), else x_addr */
+	uint32_t part_addr;  /* scratchpad: i32 partial sums over [c_lo, c_hi) */
+	uint32_t tm_x;       /* tile memory: where the input arrives (non-leader) */
+	uint32_t tm_part;    /* tile memory: staging of the partial sums (non-leader) */
+	uint32_t tm_recv;    /* leader's tile memory: where this core's partial sums arrive */
+	uint32_t const_addr; /* scratchpad: LUTs, descriptor */
 } CcShare;
 
 typedef struct CcCoreRef {
@@ -78,8 +78,8 @@ struct CcModel {
 	CcOptions opt;
 	uint32_t nlayers;
 	CcLayer *layers;
-	unsigned aty;      /* activation (and drive) type: TY_I8 or TY_I16 */
-	int32_t qmax;      /* largest activation integer */
+	unsigned aty; /* activation (and drive) type: TY_I8 or TY_I16 */
+	int32_t qmax; /* largest activation integer */
 	uint32_t in_len, out_len;
 	double in_scale, out_scale;
 	const char *in_name, *out_name;
@@ -91,11 +91,11 @@ struct CcModel {
 	uint32_t ncores;
 	CcShare *shares; /* nlayers x ncores; n == 0 where the core has no block of the layer */
 	/* leader memory map */
-	uint32_t x_addr[2];   /* alternating activation buffers */
-	uint32_t total_addr;  /* i32 totals */
-	uint32_t recv_addr;   /* i32 staging of received partial sums */
-	uint32_t tm_x_stage;  /* leader's tile memory: staging of the broadcast input */
-	uint32_t out_addr;    /* where the model output ends up */
+	uint32_t x_addr[2];  /* alternating activation buffers */
+	uint32_t total_addr; /* i32 totals */
+	uint32_t recv_addr;  /* i32 staging of received partial sums */
+	uint32_t tm_x_stage; /* leader's tile memory: staging of the broadcast input */
+	uint32_t out_addr;   /* where the model output ends up */
 	uint32_t spad_used[1024];
 	uint32_t tmem_used[1024];
 	int lossless; /* the ADC returns exact partial sums */
@@ -115,9 +115,9 @@ uint32_t cc_bump(uint32_t *used, uint32_t bytes);
 /* layer float forward on one vector (eval.c): used by calibration and cc_eval_float */
 void cc_layer_float(const CcLayer *l, const float *x, float *y, float *pre);
 double cc_bspline_basis(const double *knots, uint32_t nknots, uint32_t k, double x,
-			double *out /* nknots - k - 1 */);
+                        double *out /* nknots - k - 1 */);
 int cc_layer_error(const CcModel *m, const CcLayer *l, Diag *d, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 int32_t cc_sat(int64_t v, unsigned ty);
 int64_t cc_rshift_round(int64_t v, unsigned s);
 uint32_t cc_type_size(unsigned ty);

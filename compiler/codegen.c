@@ -224,8 +224,8 @@ leader_layer(Em *e, uint32_t i)
 	} else {
 		vop(e, OP_vfill, TY_I32, TY_I32, total, -1, 0, l->out_len, 0);
 		if (own->n)
-			vop(e, OP_vadd, TY_I32, TY_I32, total + own->c_lo * 4, total + own->c_lo * 4,
-			    own->part_addr, own->c_hi - own->c_lo, 0);
+			vop(e, OP_vadd, TY_I32, TY_I32, total + own->c_lo * 4,
+			    total + own->c_lo * 4, own->part_addr, own->c_hi - own->c_lo, 0);
 		for (c = 1; c < m->ncores; c++) {
 			CcShare *sh = &m->shares[i * m->ncores + c];
 			uint32_t n = sh->c_hi - sh->c_lo;
@@ -282,8 +282,9 @@ add_images(Em *e, uint32_t c)
 		for (r = 0; r < bl->rows; r++)
 			for (j = 0; j < bl->cols; j++)
 				w[(size_t)r * bl->cols + j] =
-					l->wq[(size_t)(bl->r0 + r) * l->out_len + bl->c0 + j];
-		kprog_add_xbar(e->kc, bl->unit, bl->rows, bl->cols, (uint32_t)m->arch->mvmu.weight_bits, w);
+				    l->wq[(size_t)(bl->r0 + r) * l->out_len + bl->c0 + j];
+		kprog_add_xbar(e->kc, bl->unit, bl->rows, bl->cols,
+		               (uint32_t)m->arch->mvmu.weight_bits, w);
 		free(w);
 	}
 }
@@ -316,8 +317,8 @@ cc_pass_codegen(CcModel *m, KProg *p, Diag *d)
 			else if (m->shares[i * m->ncores + c].n)
 				worker_layer(&e, i, c);
 			if (e.kc->ncode > pc0)
-				kprog_add_sym(p, m->layers[i].name, m->cores[c].tile, m->cores[c].core,
-					      pc0, e.kc->ncode - pc0);
+				kprog_add_sym(p, m->layers[i].name, m->cores[c].tile,
+				              m->cores[c].core, pc0, e.kc->ncode - pc0);
 		}
 		emit(&e, &halt);
 	}

@@ -26,7 +26,8 @@ cc_pass_alloc(CcModel *m, Diag *d)
 	for (i = 0; i < m->nlayers; i++)
 		if (m->layers[i].out_len > maxv)
 			maxv = m->layers[i].out_len;
-	/* Leader: activation buffers (wide enough for 16-bit outputs), totals, received partials. */
+	/* Leader: activation buffers (wide enough for 16-bit outputs), totals, received partials.
+	 */
 	m->x_addr[0] = cc_bump(&spad[0], maxv * 2);
 	m->x_addr[1] = cc_bump(&spad[0], maxv * 2);
 	m->total_addr = cc_bump(&spad[0], maxv * 4);
@@ -40,12 +41,14 @@ cc_pass_alloc(CcModel *m, Diag *d)
 			if (sh->n == 0)
 				continue;
 			sh->x_addr = c == 0 ? m->x_addr[i & 1] : cc_bump(&spad[c], l->in_len * asz);
-			sh->drive_addr = l->kind == CC_KAN ? cc_bump(&spad[c], l->rows * asz) : sh->x_addr;
+			sh->drive_addr =
+			    l->kind == CC_KAN ? cc_bump(&spad[c], l->rows * asz) : sh->x_addr;
 			sh->part_addr = cc_bump(&spad[c], (sh->c_hi - sh->c_lo) * 4);
 			for (b = sh->first; b < sh->first + sh->n; b++)
 				m->blocks[b].out_addr = cc_bump(&spad[c], m->blocks[b].cols * 4);
 			if (l->kind == CC_KAN)
-				sh->const_addr = cc_bump(&spad[c], 256 + 16 + (1u << l->sbu_sh) * (l->k + 1));
+				sh->const_addr =
+				    cc_bump(&spad[c], 256 + 16 + (1u << l->sbu_sh) * (l->k + 1));
 			if (c != 0) {
 				sh->tm_x = cc_bump(&tmem[tile], l->in_len * asz);
 				sh->tm_part = cc_bump(&tmem[tile], (sh->c_hi - sh->c_lo) * 4);
@@ -64,14 +67,15 @@ cc_check_memory(const CcModel *m, Diag *d)
 	for (c = 0; c < m->ncores; c++)
 		if (m->spad_used[c] > (uint64_t)a->core.spad_bytes)
 			return cc_layer_error(m, &m->layers[0], d,
-					      "the buffers of tile %u core %u need %u bytes of "
-					      "scratchpad; '%s' has %lld",
-					      m->cores[c].tile, m->cores[c].core, m->spad_used[c],
-					      a->name, (long long)a->core.spad_bytes);
+			                      "the buffers of tile %u core %u need %u bytes of "
+			                      "scratchpad; '%s' has %lld",
+			                      m->cores[c].tile, m->cores[c].core, m->spad_used[c],
+			                      a->name, (long long)a->core.spad_bytes);
 	for (i = 0; i < (uint32_t)a->chip.tiles && i < 1024; i++)
 		if (m->tmem_used[i] > (uint64_t)a->tile.mem_bytes)
-			return cc_layer_error(m, &m->layers[0], d,
-					      "tile %u needs %u bytes of tile memory; '%s' has %lld", i,
-					      m->tmem_used[i], a->name, (long long)a->tile.mem_bytes);
+			return cc_layer_error(
+			    m, &m->layers[0], d,
+			    "tile %u needs %u bytes of tile memory; '%s' has %lld", i,
+			    m->tmem_used[i], a->name, (long long)a->tile.mem_bytes);
 	return 0;
 }

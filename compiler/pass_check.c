@@ -19,13 +19,12 @@ cc_layer_error(const CcModel *m, const CcLayer *l, Diag *d, const char *fmt, ...
 	va_end(ap);
 	if (l && l->loc.line)
 		return diag_at(d, m->g->file, (int)l->loc.line, (int)l->loc.col,
-			       diag_src_line(m->g->src, (int)l->loc.line), "%s", msg);
+		               diag_src_line(m->g->src, (int)l->loc.line), "%s", msg);
 	return diag_err(d, m->g->file, "%s", msg);
 }
 
-static int
-node_error(const CcModel *m, const IrNode *n, Diag *d, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static int node_error(const CcModel *m, const IrNode *n, Diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int
 node_error(const CcModel *m, const IrNode *n, Diag *d, const char *fmt, ...)
@@ -37,7 +36,7 @@ node_error(const CcModel *m, const IrNode *n, Diag *d, const char *fmt, ...)
 	va_end(ap);
 	if (n->loc.line)
 		return diag_at(d, m->g->file, (int)n->loc.line, (int)n->loc.col,
-			       diag_src_line(m->g->src, (int)n->loc.line), "%s", msg);
+		               diag_src_line(m->g->src, (int)n->loc.line), "%s", msg);
 	return diag_err(d, m->g->file, "%s", msg);
 }
 
@@ -99,17 +98,18 @@ build_kan(CcModel *m, IrNodeId id, const IrNode *n, CcLayer *l, Diag *d)
 	l->base_identity = ir_attr_int(g, id, "base_activation") == 1;
 	if (n->nin > 4 && n->in[4] != IR_NONE)
 		return node_error(m, n, d,
-				  "kan_linear with per-input knots is not supported by the CIM "
-				  "target yet (use a uniform grid_range)");
+		                  "kan_linear with per-input knots is not supported by the CIM "
+		                  "target yet (use a uniform grid_range)");
 	if (knots->set) {
 		/* Explicit knots must be the uniform grid: the SBU evaluates uniform grids. */
 		uint32_t j;
 		double h = knots->floats[1] - knots->floats[0];
 		for (j = 1; j + 1 < knots->n; j++)
 			if (fabs(knots->floats[j + 1] - knots->floats[j] - h) > 1e-6 * fabs(h))
-				return node_error(m, n, d,
-						  "kan_linear with a non-uniform knot vector is not "
-						  "supported by the spline basis unit yet");
+				return node_error(
+				    m, n, d,
+				    "kan_linear with a non-uniform knot vector is not "
+				    "supported by the spline basis unit yet");
 		l->h = h;
 		l->lo = knots->floats[l->k];
 		l->hi = knots->floats[l->k + l->G];
@@ -132,7 +132,8 @@ build_kan(CcModel *m, IrNodeId id, const IrNode *n, CcLayer *l, Diag *d)
 			float sc = scaler ? scaler[(size_t)o * I + i] : 1.0f;
 			wo[i] = base[(size_t)o * I + i];
 			for (c = 0; c < l->nb; c++)
-				wo[I + i * l->nb + c] = spline[((size_t)o * I + i) * l->nb + c] * sc;
+				wo[I + i * l->nb + c] =
+				    spline[((size_t)o * I + i) * l->nb + c] * sc;
 		}
 	}
 	return 0;
@@ -152,36 +153,41 @@ cc_pass_check(CcModel *m, Diag *d)
 			in = &g->tensors[i];
 		}
 	if (ninputs != 1)
-		return diag_err(d, g->file, "the CIM target compiles models with one input (this one has %u)",
-				ninputs);
+		return diag_err(d, g->file,
+		                "the CIM target compiles models with one input (this one has %u)",
+		                ninputs);
 	if (g->noutputs != 1)
-		return diag_err(d, g->file, "the CIM target compiles models with one output (this one has %u)",
-				g->noutputs);
+		return diag_err(d, g->file,
+		                "the CIM target compiles models with one output (this one has %u)",
+		                g->noutputs);
 	m->in_len = vec_len(&in->type);
 	m->in_name = in->name;
 	m->in_loc = in->loc;
 	if (!m->in_len)
-		return diag_at(d, g->file, (int)in->loc.line, (int)in->loc.col,
-			       diag_src_line(g->src, (int)in->loc.line),
-			       "input '%s' must be one vector ([1, F] or [F]); batches are not supported "
-			       "by the CIM target yet",
-			       in->name);
+		return diag_at(
+		    d, g->file, (int)in->loc.line, (int)in->loc.col,
+		    diag_src_line(g->src, (int)in->loc.line),
+		    "input '%s' must be one vector ([1, F] or [F]); batches are not supported "
+		    "by the CIM target yet",
+		    in->name);
 	m->layers = arena_alloc(g->arena, sizeof(CcLayer) * (g->nnodes + 1));
 	for (i = 0; i < g->nnodes; i++) {
 		const IrNode *n = &g->nodes[i];
 		const IrTensor *out = &g->tensors[n->out[0]];
 		if (n->in[0] != cur)
-			return node_error(m, n, d,
-					  "the CIM target compiles a chain of layers: '%s' does not "
-					  "consume the previous result",
-					  ir_ops[n->op].name);
+			return node_error(
+			    m, n, d,
+			    "the CIM target compiles a chain of layers: '%s' does not "
+			    "consume the previous result",
+			    ir_ops[n->op].name);
 		if (n->op == IR_OP_relu || n->op == IR_OP_silu) {
 			CcLayer *l = m->nlayers ? &m->layers[m->nlayers - 1] : NULL;
 			if (!l || l->act != CC_ACT_NONE)
-				return node_error(m, n, d,
-						  "'%s' must follow a linear or kan_linear layer (it "
-						  "is fused into it)",
-						  ir_ops[n->op].name);
+				return node_error(
+				    m, n, d,
+				    "'%s' must follow a linear or kan_linear layer (it "
+				    "is fused into it)",
+				    ir_ops[n->op].name);
 			l->act = n->op == IR_OP_relu ? CC_ACT_RELU : CC_ACT_SILU;
 			l->name = out->name;
 		} else if (n->op == IR_OP_linear || n->op == IR_OP_kan_linear) {
@@ -193,14 +199,16 @@ cc_pass_check(CcModel *m, Diag *d)
 			l->out_len = vec_len(&out->type);
 			if (!l->in_len || !l->out_len)
 				return node_error(m, n, d, "'%s' must map one vector to one vector",
-						  ir_ops[n->op].name);
-			if (n->op == IR_OP_linear ? build_linear(m, n, l, d) : build_kan(m, i, n, l, d))
+				                  ir_ops[n->op].name);
+			if (n->op == IR_OP_linear ? build_linear(m, n, l, d)
+			                          : build_kan(m, i, n, l, d))
 				return -1;
 		} else {
-			return node_error(m, n, d,
-					  "op '%s' is not supported by the CIM target yet (supported: "
-					  "linear, kan_linear, relu, silu)",
-					  ir_ops[n->op].name);
+			return node_error(
+			    m, n, d,
+			    "op '%s' is not supported by the CIM target yet (supported: "
+			    "linear, kan_linear, relu, silu)",
+			    ir_ops[n->op].name);
 		}
 		cur = n->out[0];
 	}

@@ -83,8 +83,9 @@ cc_pass_calib(CcModel *m, Diag *d)
 			memcpy(a, m->opt.calib + (size_t)s * m->in_len, sizeof(float) * m->in_len);
 		else
 			for (i = 0; i < m->in_len; i++)
-				a[i] = (float)(m->opt.input_lo + (m->opt.input_hi - m->opt.input_lo) *
-									 (double)(mix(&st) >> 11) * 0x1.0p-53);
+				a[i] = (float)(m->opt.input_lo +
+				               (m->opt.input_hi - m->opt.input_lo) *
+				                   (double)(mix(&st) >> 11) * 0x1.0p-53);
 		for (i = 0; i < m->nlayers; i++) {
 			CcLayer *l = &m->layers[i];
 			uint32_t j;
@@ -123,10 +124,11 @@ kan_input_scale(CcModel *m, CcLayer *l, Diag *d)
 			return 0;
 		}
 	}
-	return cc_layer_error(m, l, d,
-			      "kan_linear: no input scale makes the first knot %g a whole number of "
-			      "units of the knot spacing %g over a power of two",
-			      t0, l->h);
+	return cc_layer_error(
+	    m, l, d,
+	    "kan_linear: no input scale makes the first knot %g a whole number of "
+	    "units of the knot spacing %g over a power of two",
+	    t0, l->h);
 }
 
 static int
@@ -145,23 +147,25 @@ quant_layer(CcModel *m, CcLayer *l, int last, Diag *d)
 			rs[r] = l->sx;
 	} else {
 		uint32_t K = l->k, U = 1u << l->sbu_sh, u;
-		double *t = xmalloc(sizeof(double) * (2 * K + 2)), *bs = xmalloc(sizeof(double) * (2 * K + 2));
+		double *t = xmalloc(sizeof(double) * (2 * K + 2)),
+		       *bs = xmalloc(sizeof(double) * (2 * K + 2));
 		double *vals = xmalloc(sizeof(double) * U * (K + 1)), bmax = 0, smax = 0;
 		if (l->base_identity) {
 			l->s_base = l->sx;
 		} else {
 			if (m->aty != TY_I8) {
 				free(t), free(bs), free(vals), free(rs);
-				return cc_layer_error(m, l, d,
-						      "kan_linear: the SiLU base branch needs 8-bit "
-						      "activations (a 256-entry table)");
+				return cc_layer_error(
+				    m, l, d,
+				    "kan_linear: the SiLU base branch needs 8-bit "
+				    "activations (a 256-entry table)");
 			}
 			for (q = -128; q <= 127; q++)
 				smax = fmax(smax, fabs(silu(q * l->sx)));
 			l->s_base = smax > 0 ? smax / m->qmax : 1.0;
 			for (q = -128; q <= 127; q++)
 				l->base_lut[q + 128] =
-					(int8_t)cc_sat(round_away(silu(q * l->sx) / l->s_base), TY_I8);
+				    (int8_t)cc_sat(round_away(silu(q * l->sx) / l->s_base), TY_I8);
 		}
 		/* Basis table from the recursion on canonical knots 0..2k+1 at x = k + u/U. */
 		for (i = 0; i < 2 * K + 2; i++)
@@ -203,7 +207,8 @@ quant_layer(CcModel *m, CcLayer *l, int last, Diag *d)
 		}
 		l->spre = (l->amax_pre > 0 ? l->amax_pre : 1.0) / m->qmax;
 		for (q = -128; q <= 127; q++)
-			l->act_lut[q + 128] = (int8_t)cc_sat(round_away(silu(q * l->spre) / l->sy), TY_I8);
+			l->act_lut[q + 128] =
+			    (int8_t)cc_sat(round_away(silu(q * l->spre) / l->sy), TY_I8);
 	} else {
 		l->spre = l->sy;
 	}
@@ -222,12 +227,13 @@ quant_layer(CcModel *m, CcLayer *l, int last, Diag *d)
 		l->sw[o] = mx > 0 ? mx / wqmax : 1.0;
 		for (r = 0; r < l->rows; r++)
 			l->wq[(size_t)r * l->out_len + o] =
-				(int32_t)round_away(w[r] * rs[r] / l->sw[o]);
+			    (int32_t)round_away(w[r] * rs[r] / l->sw[o]);
 		if (l->bq) {
 			double b = l->bias[o] / l->sw[o];
 			if (fabs(b) > 2e9) {
 				free(rs);
-				return cc_layer_error(m, l, d, "bias %u does not fit a 32-bit accumulator", o);
+				return cc_layer_error(
+				    m, l, d, "bias %u does not fit a 32-bit accumulator", o);
 			}
 			l->bq[o] = (int32_t)round_away(b);
 		}
@@ -247,9 +253,9 @@ cc_pass_quant(CcModel *m, Diag *d)
 	uint32_t i;
 	if (a->mvmu.input_bits != 8 && a->mvmu.input_bits != 16)
 		return cc_layer_error(m, &m->layers[0], d,
-				      "the architecture's MVMU takes %d-bit inputs; the compiler "
-				      "supports 8- and 16-bit activations",
-				      a->mvmu.input_bits);
+		                      "the architecture's MVMU takes %d-bit inputs; the compiler "
+		                      "supports 8- and 16-bit activations",
+		                      a->mvmu.input_bits);
 	m->aty = a->mvmu.input_bits <= 8 ? TY_I8 : TY_I16;
 	m->qmax = (1 << (a->mvmu.input_bits - 1)) - 1;
 	/* Input scales: KAN layers first (they constrain their producers), then the rest. */

@@ -27,8 +27,10 @@ int
 cc_pass_tile(CcModel *m, Diag *d)
 {
 	const HwArch *a = m->arch;
-	uint32_t R = (uint32_t)a->mvmu.rows, C = (uint32_t)a->mvmu.cols, M = (uint32_t)a->core.mvmus;
-	uint32_t per_row = (uint32_t)(((1u << a->mvmu.dac_bits) - 1) * ((1u << a->mvmu.cell_bits) - 1));
+	uint32_t R = (uint32_t)a->mvmu.rows, C = (uint32_t)a->mvmu.cols,
+	         M = (uint32_t)a->core.mvmus;
+	uint32_t per_row =
+	    (uint32_t)(((1u << a->mvmu.dac_bits) - 1) * ((1u << a->mvmu.cell_bits) - 1));
 	uint64_t slots = (uint64_t)a->chip.tiles * (uint64_t)a->tile.cores * M, need = 0, s = 0;
 	uint32_t i, maxrows = 0;
 	Arena *ar = m->g->arena;
@@ -38,9 +40,9 @@ cc_pass_tile(CcModel *m, Diag *d)
 		uint32_t lim = (uint32_t)(((1ull << a->mvmu.adc_bits) - 1) / per_row);
 		if (lim == 0)
 			return cc_layer_error(m, &m->layers[0], d,
-					      "the %d-bit ADC cannot convert even one row exactly; "
-					      "compile with --adc-lossy",
-					      a->mvmu.adc_bits);
+			                      "the %d-bit ADC cannot convert even one row exactly; "
+			                      "compile with --adc-lossy",
+			                      a->mvmu.adc_bits);
 		if (lim < R)
 			R = lim;
 	}
@@ -59,18 +61,19 @@ cc_pass_tile(CcModel *m, Diag *d)
 				break;
 		}
 		return cc_layer_error(
-			m, &m->layers[i < m->nlayers ? i : m->nlayers - 1], d,
-			"the model does not fit on '%s': it needs %llu crossbar blocks of %ux%u "
-			"(%llu weight bytes), the chip has %llu MVMUs (%lld bytes); this layer is the "
-			"first that does not fit, %llu blocks short",
-			a->name, (unsigned long long)need, R, C,
-			(unsigned long long)(need * R * C * (uint64_t)a->mvmu.weight_bits / 8),
-			(unsigned long long)slots, (long long)a->d.weight_capacity_bytes,
-			(unsigned long long)(need - slots));
+		    m, &m->layers[i < m->nlayers ? i : m->nlayers - 1], d,
+		    "the model does not fit on '%s': it needs %llu crossbar blocks of %ux%u "
+		    "(%llu weight bytes), the chip has %llu MVMUs (%lld bytes); this layer is the "
+		    "first that does not fit, %llu blocks short",
+		    a->name, (unsigned long long)need, R, C,
+		    (unsigned long long)(need * R * C * (uint64_t)a->mvmu.weight_bits / 8),
+		    (unsigned long long)slots, (long long)a->d.weight_capacity_bytes,
+		    (unsigned long long)(need - slots));
 	}
 	if (a->tile.cores > 8)
-		return cc_layer_error(m, &m->layers[0], d,
-				      "the compiler supports at most 8 cores per tile (message channels)");
+		return cc_layer_error(
+		    m, &m->layers[0], d,
+		    "the compiler supports at most 8 cores per tile (message channels)");
 	m->blocks = arena_alloc(ar, sizeof(CcBlock) * need);
 	m->cores = arena_alloc(ar, sizeof(CcCoreRef) * (need + 1));
 	m->ncores = 0;

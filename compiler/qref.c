@@ -44,15 +44,19 @@ block_dot(const CcModel *m, const CcLayer *l, const CcBlock *b, const int32_t *d
 					int64_t ps = 0, q, weight;
 					for (r = 0; r < b->rows; r++) {
 						uint64_t x = (uint64_t)(int64_t)drive[b->r0 + r];
-						int64_t w = l->wq[(size_t)(b->r0 + r) * l->out_len + b->c0 + j];
-						int64_t cell = ((w + woff) >> (sl * cb)) & ((1 << cb) - 1);
+						int64_t w = l->wq[(size_t)(b->r0 + r) * l->out_len +
+						                  b->c0 + j];
+						int64_t cell =
+						    ((w + woff) >> (sl * cb)) & ((1 << cb) - 1);
 						int64_t digit;
 						if (cyc == 0) {
 							digit = (int64_t)((x >> (n - 1)) & 1);
 						} else {
 							int lo = (cyc - 1) * dbits;
-							int nb = n - 1 - lo < dbits ? n - 1 - lo : dbits;
-							digit = (int64_t)((x >> lo) & ((1u << nb) - 1));
+							int nb =
+							    n - 1 - lo < dbits ? n - 1 - lo : dbits;
+							digit =
+							    (int64_t)((x >> lo) & ((1u << nb) - 1));
 						}
 						ps += digit * cell;
 					}
@@ -60,7 +64,8 @@ block_dot(const CcModel *m, const CcLayer *l, const CcBlock *b, const int32_t *d
 					if (q > top)
 						q = top;
 					q <<= sh;
-					weight = cyc == 0 ? -(1ll << (n - 1)) : (1ll << ((cyc - 1) * dbits));
+					weight = cyc == 0 ? -(1ll << (n - 1))
+					                  : (1ll << ((cyc - 1) * dbits));
 					acc += q * (1ll << (sl * cb)) * weight;
 				}
 			out[j] = acc - woff * xsum;
@@ -89,7 +94,7 @@ drive_of(const CcModel *m, const CcLayer *l, const int32_t *x, int32_t *drive)
 				int64_t row = mm - (int64_t)l->k + r;
 				if (row >= 0 && row < (int64_t)l->nb)
 					drive[l->in_len + i * l->nb + row] =
-						l->basis_lut[u * (l->k + 1) + r];
+					    l->basis_lut[u * (l->k + 1) + r];
 			}
 		}
 	}

@@ -7,7 +7,7 @@
 #include <string.h>
 
 const char *const npy_type_names[NPY_NTYPES] = {"float32", "float64", "int8", "uint8",
-						"int16",   "int32",   "int64"};
+                                                "int16",   "int32",   "int64"};
 static const char *const descrs[NPY_NTYPES] = {"<f4", "<f8", "|i1", "|u1", "<i2", "<i4", "<i8"};
 static const size_t sizes[NPY_NTYPES] = {4, 8, 1, 1, 2, 4, 8};
 
@@ -81,13 +81,15 @@ parse_header(const char *s, size_t n, Npy *out, const char *name, Diag *d)
 				return diag_err(d, name, "npy 'descr' is not a string");
 			for (i = 0; i < NPY_NTYPES; i++)
 				if (strcmp(val, descrs[i]) == 0 ||
-				    (val[0] == '<' && descrs[i][0] == '|' && !strcmp(val + 1, descrs[i] + 1)))
+				    (val[0] == '<' && descrs[i][0] == '|' &&
+				     !strcmp(val + 1, descrs[i] + 1)))
 					break;
 			if (i == NPY_NTYPES)
-				return diag_err(d, name,
-						"npy dtype '%s' is not supported (float32, float64, "
-						"int8, uint8, int16, int32, int64, little-endian)",
-						val);
+				return diag_err(
+				    d, name,
+				    "npy dtype '%s' is not supported (float32, float64, "
+				    "int8, uint8, int16, int32, int64, little-endian)",
+				    val);
 			out->type = i;
 			have_descr = 1;
 		} else if (strcmp(key, "fortran_order") == 0) {
@@ -95,7 +97,8 @@ parse_header(const char *s, size_t n, Npy *out, const char *name, Diag *d)
 			if ((size_t)(h.end - h.p) >= 5 && strncmp(h.p, "False", 5) == 0)
 				h.p += 5;
 			else if ((size_t)(h.end - h.p) >= 4 && strncmp(h.p, "True", 4) == 0)
-				return diag_err(d, name, "npy arrays in Fortran order are not supported");
+				return diag_err(d, name,
+				                "npy arrays in Fortran order are not supported");
 			else
 				return diag_err(d, name, "npy 'fortran_order' must be False");
 			have_order = 1;
@@ -143,8 +146,7 @@ parse_header(const char *s, size_t n, Npy *out, const char *name, Diag *d)
 }
 
 int
-npy_read_mem(const void *buf, size_t len, const char *name, uint64_t max_elems, Npy *out,
-	     Diag *d)
+npy_read_mem(const void *buf, size_t len, const char *name, uint64_t max_elems, Npy *out, Diag *d)
 {
 	const unsigned char *b = buf;
 	size_t hlen, off;
@@ -170,11 +172,11 @@ npy_read_mem(const void *buf, size_t len, const char *name, uint64_t max_elems, 
 	off += hlen;
 	if (out->count > max_elems)
 		return diag_err(d, name, "npy array of %llu elements exceeds the limit of %llu",
-				(unsigned long long)out->count, (unsigned long long)max_elems);
+		                (unsigned long long)out->count, (unsigned long long)max_elems);
 	bytes = out->count * sizes[out->type];
 	if (bytes != len - off)
 		return diag_err(d, name, "npy data is %zu bytes; the header says %llu", len - off,
-				(unsigned long long)bytes);
+		                (unsigned long long)bytes);
 	out->data = xmalloc(bytes ? bytes : 1);
 	memcpy(out->data, b + off, bytes);
 	return 0;
@@ -195,7 +197,7 @@ npy_read_file(const char *path, uint64_t max_elems, Npy *out, Diag *d)
 
 int
 npy_write_file(const char *path, int type, uint32_t rank, const uint64_t *dims, const void *data,
-	       Diag *d)
+               Diag *d)
 {
 	char hdr[512];
 	int n;
@@ -206,10 +208,11 @@ npy_write_file(const char *path, int type, uint32_t rank, const uint64_t *dims, 
 	int r;
 	KASSERT(type >= 0 && type < NPY_NTYPES && rank <= NPY_MAX_RANK);
 	n = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-		     descrs[type]);
+	             descrs[type]);
 	for (i = 0; i < rank; i++) {
-		n += snprintf(hdr + n, sizeof hdr - (size_t)n, "%llu%s", (unsigned long long)dims[i],
-			      rank == 1 ? "," : (i + 1 < rank ? ", " : ""));
+		n +=
+		    snprintf(hdr + n, sizeof hdr - (size_t)n, "%llu%s", (unsigned long long)dims[i],
+		             rank == 1 ? "," : (i + 1 < rank ? ", " : ""));
 		count *= dims[i];
 	}
 	n += snprintf(hdr + n, sizeof hdr - (size_t)n, "), }");
@@ -246,8 +249,10 @@ npy_get_f64(const Npy *a, uint64_t i)
 		memcpy(&v, p, 8);
 		return v;
 	}
-	case NPY_I8: return (int8_t)p[0];
-	case NPY_U8: return p[0];
+	case NPY_I8:
+		return (int8_t)p[0];
+	case NPY_U8:
+		return p[0];
 	case NPY_I16: {
 		int16_t v;
 		memcpy(&v, p, 2);

@@ -25,11 +25,11 @@ size_t npy_type_size(int type);
 /* npy_read_mem / npy_read_file: parse and validate (magic, version, header dict, dtype, C order,
  * shape, data size against the file). max_elems bounds the element count accepted. */
 int npy_read_mem(const void *buf, size_t len, const char *name, uint64_t max_elems, Npy *out,
-		 Diag *d);
+                 Diag *d);
 int npy_read_file(const char *path, uint64_t max_elems, Npy *out, Diag *d);
 /* npy_write_file: write atomically (no partial file on failure). */
 int npy_write_file(const char *path, int type, uint32_t rank, const uint64_t *dims,
-		   const void *data, Diag *d);
+                   const void *data, Diag *d);
 /* npy_get_f64: element i converted to double. */
 double npy_get_f64(const Npy *a, uint64_t i);
 void npy_free(Npy *a);

@@ -17,8 +17,8 @@ typedef struct X {
 
 typedef int (*ExecFn)(X *x);
 
-#define R(n) ((uint32_t)x->c->r[n])
-#define RS(n) (x->c->r[n])
+#define R(n)        ((uint32_t)x->c->r[n])
+#define RS(n)       (x->c->r[n])
 #define COUNT(a, n) (x->cnt->act[a] += (uint64_t)(n))
 
 static void
@@ -32,7 +32,8 @@ setr(X *x, unsigned rd, int32_t v)
 static void
 busy(X *x, unsigned unit, uint64_t cycles)
 {
-	x->s->stats.cores[x->c->tile * x->s->p.cores_per_tile + x->c->idx].unit_busy[unit] += cycles;
+	x->s->stats.cores[x->c->tile * x->s->p.cores_per_tile + x->c->idx].unit_busy[unit] +=
+	    cycles;
 }
 
 /* ---- memory access ---- */
@@ -41,13 +42,12 @@ static int
 spad_check(X *x, uint32_t addr, uint64_t len, unsigned align, const char *what)
 {
 	if ((uint64_t)addr + len > x->s->p.spad_bytes)
-		return sim_fault(x->s, x->c,
-				 "%s: scratchpad access [0x%x, 0x%llx) out of range (size 0x%x)",
-				 what, addr, (unsigned long long)((uint64_t)addr + len),
-				 x->s->p.spad_bytes);
+		return sim_fault(
+		    x->s, x->c, "%s: scratchpad access [0x%x, 0x%llx) out of range (size 0x%x)",
+		    what, addr, (unsigned long long)((uint64_t)addr + len), x->s->p.spad_bytes);
 	if (align > 1 && addr % align)
 		return sim_fault(x->s, x->c, "%s: unaligned %u-byte access at 0x%x", what, align,
-				 addr);
+		                 addr);
 	return 0;
 }
 
@@ -55,7 +55,8 @@ static int64_t
 ld_elem(const uint8_t *p, unsigned ty)
 {
 	switch (ty) {
-	case TY_I8: return (int8_t)p[0];
+	case TY_I8:
+		return (int8_t)p[0];
 	case TY_I16: {
 		int16_t v;
 		memcpy(&v, p, 2);
@@ -77,7 +78,9 @@ st_elem(uint8_t *p, unsigned ty, int64_t v)
 {
 	v = sat_i64(v, ty_min[ty], ty_max[ty]);
 	switch (ty) {
-	case TY_I8: p[0] = (uint8_t)(int8_t)v; break;
+	case TY_I8:
+		p[0] = (uint8_t)(int8_t)v;
+		break;
 	case TY_I16: {
 		int16_t h = (int16_t)v;
 		memcpy(p, &h, 2);
@@ -227,12 +230,36 @@ store(X *x, unsigned ty)
 	return 0;
 }
 
-static int ex_lw(X *x) { return load(x, TY_I32); }
-static int ex_lh(X *x) { return load(x, TY_I16); }
-static int ex_lb(X *x) { return load(x, TY_I8); }
-static int ex_sw(X *x) { return store(x, TY_I32); }
-static int ex_sh(X *x) { return store(x, TY_I16); }
-static int ex_sb(X *x) { return store(x, TY_I8); }
+static int
+ex_lw(X *x)
+{
+	return load(x, TY_I32);
+}
+static int
+ex_lh(X *x)
+{
+	return load(x, TY_I16);
+}
+static int
+ex_lb(X *x)
+{
+	return load(x, TY_I8);
+}
+static int
+ex_sw(X *x)
+{
+	return store(x, TY_I32);
+}
+static int
+ex_sh(X *x)
+{
+	return store(x, TY_I16);
+}
+static int
+ex_sb(X *x)
+{
+	return store(x, TY_I8);
+}
 
 static int
 branch(X *x, int taken)
@@ -246,11 +273,31 @@ branch(X *x, int taken)
 	return 0;
 }
 
-static int ex_beq(X *x) { return branch(x, RS(x->in->a) == RS(x->in->b)); }
-static int ex_bne(X *x) { return branch(x, RS(x->in->a) != RS(x->in->b)); }
-static int ex_blt(X *x) { return branch(x, RS(x->in->a) < RS(x->in->b)); }
-static int ex_bge(X *x) { return branch(x, RS(x->in->a) >= RS(x->in->b)); }
-static int ex_jmp(X *x) { return branch(x, 1); }
+static int
+ex_beq(X *x)
+{
+	return branch(x, RS(x->in->a) == RS(x->in->b));
+}
+static int
+ex_bne(X *x)
+{
+	return branch(x, RS(x->in->a) != RS(x->in->b));
+}
+static int
+ex_blt(X *x)
+{
+	return branch(x, RS(x->in->a) < RS(x->in->b));
+}
+static int
+ex_bge(X *x)
+{
+	return branch(x, RS(x->in->a) >= RS(x->in->b));
+}
+static int
+ex_jmp(X *x)
+{
+	return branch(x, 1);
+}
 
 static int
 ex_jal(X *x)
@@ -282,10 +329,9 @@ static int
 tmem_check(X *x, uint32_t addr, uint64_t len, const char *what)
 {
 	if ((uint64_t)addr + len > x->s->p.tmem_bytes)
-		return sim_fault(x->s, x->c,
-				 "%s: tile-memory access [0x%x, 0x%llx) out of range (size 0x%x)",
-				 what, addr, (unsigned long long)((uint64_t)addr + len),
-				 x->s->p.tmem_bytes);
+		return sim_fault(
+		    x->s, x->c, "%s: tile-memory access [0x%x, 0x%llx) out of range (size 0x%x)",
+		    what, addr, (unsigned long long)((uint64_t)addr + len), x->s->p.tmem_bytes);
 	return 0;
 }
 
@@ -316,16 +362,25 @@ tmem_xfer(X *x, int to_spad)
 	return 0;
 }
 
-static int ex_tld(X *x) { return tmem_xfer(x, 1); }
-static int ex_tst(X *x) { return tmem_xfer(x, 0); }
+static int
+ex_tld(X *x)
+{
+	return tmem_xfer(x, 1);
+}
+static int
+ex_tst(X *x)
+{
+	return tmem_xfer(x, 0);
+}
 
 static int
 dram_check(X *x, uint32_t addr, uint64_t len, const char *what)
 {
 	if ((uint64_t)addr + len > x->s->p.dram_bytes)
-		return sim_fault(x->s, x->c, "%s: DRAM access [0x%x, 0x%llx) out of range (size 0x%llx)",
-				 what, addr, (unsigned long long)((uint64_t)addr + len),
-				 (unsigned long long)x->s->p.dram_bytes);
+		return sim_fault(x->s, x->c,
+		                 "%s: DRAM access [0x%x, 0x%llx) out of range (size 0x%llx)", what,
+		                 addr, (unsigned long long)((uint64_t)addr + len),
+		                 (unsigned long long)x->s->p.dram_bytes);
 	return 0;
 }
 
@@ -359,8 +414,16 @@ dma(X *x, int load_tile)
 	return 0;
 }
 
-static int ex_dld(X *x) { return dma(x, 1); }
-static int ex_dst(X *x) { return dma(x, 0); }
+static int
+ex_dld(X *x)
+{
+	return dma(x, 1);
+}
+static int
+ex_dst(X *x)
+{
+	return dma(x, 0);
+}
 
 static int
 ex_send(X *x)
@@ -372,14 +435,14 @@ ex_send(X *x)
 	Msg *m, **pp;
 	if (x->in->tile >= s->p.tiles)
 		return sim_fault(s, x->c, "send to tile %u, but the chip has %u tiles", x->in->tile,
-				 s->p.tiles);
+		                 s->p.tiles);
 	if (tmem_check(x, src, n, "send"))
 		return -1;
 	if ((uint64_t)dst + n > s->p.tmem_bytes)
-		return sim_fault(s, x->c,
-				 "send: destination [0x%x, 0x%llx) outside tile %u's memory (size 0x%x)",
-				 dst, (unsigned long long)((uint64_t)dst + n), x->in->tile,
-				 s->p.tmem_bytes);
+		return sim_fault(
+		    s, x->c,
+		    "send: destination [0x%x, 0x%llx) outside tile %u's memory (size 0x%x)", dst,
+		    (unsigned long long)((uint64_t)dst + n), x->in->tile, s->p.tmem_bytes);
 	m = xcalloc(1, sizeof *m);
 	m->src_tile = x->c->tile;
 	m->dst_tile = x->in->tile;
@@ -480,8 +543,9 @@ ex_wait(X *x)
 	for (i = 0; i < ISA_NMVMU; i++)
 		if ((x->in->mask >> i) & 1) {
 			if (i >= x->s->p.mvmus_per_core)
-				return sim_fault(x->s, x->c, "wait names MVMU %u, but a core has %u", i,
-						 x->s->p.mvmus_per_core);
+				return sim_fault(x->s, x->c,
+				                 "wait names MVMU %u, but a core has %u", i,
+				                 x->s->p.mvmus_per_core);
 			if (x->c->mvmu[i].busy_until > t)
 				t = x->c->mvmu[i].busy_until;
 		}
@@ -495,11 +559,35 @@ ex_wait(X *x)
 
 typedef int64_t (*BinOp)(int64_t a, int64_t b, unsigned s);
 
-static int64_t op_add(int64_t a, int64_t b, unsigned s) { (void)s; return a + b; }
-static int64_t op_sub(int64_t a, int64_t b, unsigned s) { (void)s; return a - b; }
-static int64_t op_mul(int64_t a, int64_t b, unsigned s) { return rshift_round(a * b, s); }
-static int64_t op_max(int64_t a, int64_t b, unsigned s) { (void)s; return a > b ? a : b; }
-static int64_t op_min(int64_t a, int64_t b, unsigned s) { (void)s; return a < b ? a : b; }
+static int64_t
+op_add(int64_t a, int64_t b, unsigned s)
+{
+	(void)s;
+	return a + b;
+}
+static int64_t
+op_sub(int64_t a, int64_t b, unsigned s)
+{
+	(void)s;
+	return a - b;
+}
+static int64_t
+op_mul(int64_t a, int64_t b, unsigned s)
+{
+	return rshift_round(a * b, s);
+}
+static int64_t
+op_max(int64_t a, int64_t b, unsigned s)
+{
+	(void)s;
+	return a > b ? a : b;
+}
+static int64_t
+op_min(int64_t a, int64_t b, unsigned s)
+{
+	(void)s;
+	return a < b ? a : b;
+}
 
 /* vbin: vA = op(vB, vC or rC) over n elements; same type everywhere except where noted. */
 static int
@@ -525,13 +613,41 @@ vbin(X *x, BinOp op, int scalar)
 	return 0;
 }
 
-static int ex_vadd(X *x) { return vbin(x, op_add, 0); }
-static int ex_vsub(X *x) { return vbin(x, op_sub, 0); }
-static int ex_vmul(X *x) { return vbin(x, op_mul, 0); }
-static int ex_vmax(X *x) { return vbin(x, op_max, 0); }
-static int ex_vmin(X *x) { return vbin(x, op_min, 0); }
-static int ex_vadds(X *x) { return vbin(x, op_add, 1); }
-static int ex_vmuls(X *x) { return vbin(x, op_mul, 1); }
+static int
+ex_vadd(X *x)
+{
+	return vbin(x, op_add, 0);
+}
+static int
+ex_vsub(X *x)
+{
+	return vbin(x, op_sub, 0);
+}
+static int
+ex_vmul(X *x)
+{
+	return vbin(x, op_mul, 0);
+}
+static int
+ex_vmax(X *x)
+{
+	return vbin(x, op_max, 0);
+}
+static int
+ex_vmin(X *x)
+{
+	return vbin(x, op_min, 0);
+}
+static int
+ex_vadds(X *x)
+{
+	return vbin(x, op_add, 1);
+}
+static int
+ex_vmuls(X *x)
+{
+	return vbin(x, op_mul, 1);
+}
 
 /* vmap: vA[i] = f(vB[i]) with a conversion from IN to OUT. */
 static int
@@ -555,11 +671,21 @@ vmap(X *x, int kind)
 	for (i = 0; i < n; i++) {
 		int64_t v = ld_elem(b + i * si, in->tin), r;
 		switch (kind) {
-		case OP_vrelu: r = v > 0 ? v : 0; break;
-		case OP_vmov: r = v; break;
-		case OP_vlut: r = ld_elem(m + (size_t)(v + 128) * so, in->tout); break;
-		case OP_vrq: r = rshift_round(v * ld_elem(m + i * 4, TY_I32), in->shift); break;
-		case OP_vrqs: r = rshift_round(v * (int64_t)RS(in->c), in->shift); break;
+		case OP_vrelu:
+			r = v > 0 ? v : 0;
+			break;
+		case OP_vmov:
+			r = v;
+			break;
+		case OP_vlut:
+			r = ld_elem(m + (size_t)(v + 128) * so, in->tout);
+			break;
+		case OP_vrq:
+			r = rshift_round(v * ld_elem(m + i * 4, TY_I32), in->shift);
+			break;
+		case OP_vrqs:
+			r = rshift_round(v * (int64_t)RS(in->c), in->shift);
+			break;
 		default: {
 			/* vrecip: round(2^shift / v), half away from zero; 0 gives the maximum. */
 			uint64_t num = 1ull << in->shift, den, q;
@@ -580,18 +706,43 @@ vmap(X *x, int kind)
 		st_elem(a + i * so, in->tout, r);
 	}
 	COUNT(HW_ACT_vfu_op, n);
-	COUNT(HW_ACT_spad_read_byte, (uint64_t)n * si + (m ? (uint64_t)n * (kind == OP_vrq ? 4 : so) : 0));
+	COUNT(HW_ACT_spad_read_byte,
+	      (uint64_t)n * si + (m ? (uint64_t)n * (kind == OP_vrq ? 4 : so) : 0));
 	COUNT(HW_ACT_spad_write_byte, (uint64_t)n * so);
 	x->L = kind == 0 ? t_recip(&x->s->p, n) : t_vfu(&x->s->p, n);
 	return 0;
 }
 
-static int ex_vrelu(X *x) { return vmap(x, OP_vrelu); }
-static int ex_vmov(X *x) { return vmap(x, OP_vmov); }
-static int ex_vlut(X *x) { return vmap(x, OP_vlut); }
-static int ex_vrq(X *x) { return vmap(x, OP_vrq); }
-static int ex_vrqs(X *x) { return vmap(x, OP_vrqs); }
-static int ex_vrecip(X *x) { return vmap(x, 0); }
+static int
+ex_vrelu(X *x)
+{
+	return vmap(x, OP_vrelu);
+}
+static int
+ex_vmov(X *x)
+{
+	return vmap(x, OP_vmov);
+}
+static int
+ex_vlut(X *x)
+{
+	return vmap(x, OP_vlut);
+}
+static int
+ex_vrq(X *x)
+{
+	return vmap(x, OP_vrq);
+}
+static int
+ex_vrqs(X *x)
+{
+	return vmap(x, OP_vrqs);
+}
+static int
+ex_vrecip(X *x)
+{
+	return vmap(x, 0);
+}
 
 static int
 ex_vfill(X *x)
@@ -635,16 +786,30 @@ vreduce(X *x, int kind)
 		setr(x, in->a, (int32_t)mx);
 	else
 		setr(x, in->a,
-		     (int32_t)(acc > INT32_MAX ? INT32_MAX : acc < INT32_MIN ? INT32_MIN : acc));
+		     (int32_t)(acc > INT32_MAX   ? INT32_MAX
+		               : acc < INT32_MIN ? INT32_MIN
+		                                 : acc));
 	COUNT(HW_ACT_vfu_op, n);
 	COUNT(HW_ACT_spad_read_byte, (uint64_t)n * sz * (c ? 2 : 1));
 	x->L = t_vfu_reduce(&x->s->p, n);
 	return 0;
 }
 
-static int ex_vredsum(X *x) { return vreduce(x, OP_vredsum); }
-static int ex_vredmax(X *x) { return vreduce(x, OP_vredmax); }
-static int ex_vdot(X *x) { return vreduce(x, OP_vdot); }
+static int
+ex_vredsum(X *x)
+{
+	return vreduce(x, OP_vredsum);
+}
+static int
+ex_vredmax(X *x)
+{
+	return vreduce(x, OP_vredmax);
+}
+static int
+ex_vdot(X *x)
+{
+	return vreduce(x, OP_vdot);
+}
 
 static int
 ex_vmac(X *x)
@@ -658,7 +823,7 @@ ex_vmac(X *x)
 		return -1;
 	for (i = 0; i < n; i++)
 		st_elem(a + i * 4, TY_I32,
-			ld_elem(a + i * 4, TY_I32) + ld_elem(b + i * sz, in->tin) * RS(in->c));
+		        ld_elem(a + i * 4, TY_I32) + ld_elem(b + i * sz, in->tin) * RS(in->c));
 	COUNT(HW_ACT_vfu_op, n);
 	COUNT(HW_ACT_spad_read_byte, (uint64_t)n * (sz + 4));
 	COUNT(HW_ACT_spad_write_byte, (uint64_t)n * 4);
@@ -689,9 +854,10 @@ ex_sbu(X *x)
 	memcpy(&lut_addr, x->c->spad + d + 8, 4);
 	memcpy(&reserved, x->c->spad + d + 12, 4);
 	if (reserved != 0 || sh > 16 || k > 15 || nb == 0)
-		return sim_fault(x->s, x->c,
-				 "sbu descriptor at 0x%x is malformed (sh %u, k %u, nb %u, reserved 0x%x)",
-				 d, sh, k, nb, reserved);
+		return sim_fault(
+		    x->s, x->c,
+		    "sbu descriptor at 0x%x is malformed (sh %u, k %u, nb %u, reserved 0x%x)", d,
+		    sh, k, nb, reserved);
 	if (vec(x, R(in->a), n * (uint32_t)nb, in->tout, "sbu drive", &a) ||
 	    vec(x, R(in->b), n, in->tin, "sbu inputs", &b) ||
 	    vec(x, lut_addr, (1u << sh) * (k + 1), in->tout, "sbu table", &lut))
@@ -709,7 +875,8 @@ ex_sbu(X *x)
 			for (r = 0; r <= k; r++) {
 				int64_t row = m - (int64_t)k + r;
 				if (row >= 0 && row < nb)
-					memcpy(seg + row * so, lut + ((size_t)u * (k + 1) + r) * so, so);
+					memcpy(seg + row * so, lut + ((size_t)u * (k + 1) + r) * so,
+					       so);
 			}
 		}
 	}
@@ -791,8 +958,16 @@ select_common(X *x, int topp)
 	return 0;
 }
 
-static int ex_topk(X *x) { return select_common(x, 0); }
-static int ex_topp(X *x) { return select_common(x, 1); }
+static int
+ex_topk(X *x)
+{
+	return select_common(x, 0);
+}
+static int
+ex_topp(X *x)
+{
+	return select_common(x, 1);
+}
 
 /* ---- matrix-vector unit ---- */
 
@@ -801,7 +976,7 @@ unit(X *x)
 {
 	if (x->in->unit >= x->s->p.mvmus_per_core) {
 		sim_fault(x->s, x->c, "MVMU %u does not exist (a core has %u)", x->in->unit,
-			  x->s->p.mvmus_per_core);
+		          x->s->p.mvmus_per_core);
 		return NULL;
 	}
 	return &x->c->mvmu[x->in->unit];
@@ -829,7 +1004,7 @@ ex_mvm(X *x)
 		return sim_fault(x->s, x->c, "mvm on MVMU %u, which holds no weights", in->unit);
 	if (in->nbits > x->s->p.input_bits)
 		return sim_fault(x->s, x->c, "mvm with %u input bits; the MVMU takes at most %u",
-				 in->nbits, x->s->p.input_bits);
+		                 in->nbits, x->s->p.input_bits);
 	if (vec(x, R(in->b), u->rows, in->tin, "mvm input", &xin) ||
 	    vec(x, R(in->a), u->cols, TY_I32, "mvm output", &out))
 		return -1;
@@ -848,25 +1023,27 @@ ex_xbw(X *x)
 	Mvmu *u = unit(x);
 	uint32_t row = R(in->a), n = R(in->c), r, j;
 	unsigned sz = isa_type_size(in->tin);
-	int64_t lo = -(1ll << (x->s->p.weight_bits - 1)), hi = (1ll << (x->s->p.weight_bits - 1)) - 1;
+	int64_t lo = -(1ll << (x->s->p.weight_bits - 1)),
+	        hi = (1ll << (x->s->p.weight_bits - 1)) - 1;
 	uint8_t *src;
 	uint64_t start;
 	if (!u)
 		return -1;
 	if (!u->programmed)
 		return sim_fault(x->s, x->c, "xbw on MVMU %u, which has no programmed shape",
-				 in->unit);
+		                 in->unit);
 	if ((uint64_t)row + n > u->rows)
-		return sim_fault(x->s, x->c, "xbw rows [%u, %llu) beyond the %u programmed rows", row,
-				 (unsigned long long)row + n, u->rows);
+		return sim_fault(x->s, x->c, "xbw rows [%u, %llu) beyond the %u programmed rows",
+		                 row, (unsigned long long)row + n, u->rows);
 	if (vec(x, R(in->b), n * u->cols, in->tin, "xbw source", &src))
 		return -1;
 	for (r = 0; r < n; r++)
 		for (j = 0; j < u->cols; j++) {
 			int64_t v = ld_elem(src + ((size_t)r * u->cols + j) * sz, in->tin);
 			if (v < lo || v > hi)
-				return sim_fault(x->s, x->c, "xbw weight %lld does not fit in %u bits",
-						 (long long)v, x->s->p.weight_bits);
+				return sim_fault(x->s, x->c,
+				                 "xbw weight %lld does not fit in %u bits",
+				                 (long long)v, x->s->p.weight_bits);
 			u->w[(size_t)(row + r) * u->cols + j] = (int32_t)v;
 		}
 	start = unit_start(x, u);
@@ -889,7 +1066,7 @@ sim_exec(Sim *s, Core *c)
 	int r;
 	if (c->pc >= c->ncode)
 		return sim_fault(s, c, "pc %u is outside the program (%u instructions)", c->pc,
-				 c->ncode);
+		                 c->ncode);
 	x.s = s;
 	x.c = c;
 	x.in = &c->code[c->pc];
@@ -906,7 +1083,7 @@ sim_exec(Sim *s, Core *c)
 	s->stats.cores[c->tile * s->p.cores_per_tile + c->idx].by_opcode[x.in->op]++;
 	if (!(isa_info(x.in->op)->flags & F_ASYNC))
 		s->stats.cores[c->tile * s->p.cores_per_tile + c->idx]
-			.unit_busy[isa_info(x.in->op)->unit] += x.L;
+		    .unit_busy[isa_info(x.in->op)->unit] += x.L;
 	if (s->trace)
 		sim_trace_insn(s, c, x.in, c->now, x.L);
 	c->now += x.L;

@@ -89,14 +89,16 @@ sim_mvm(Sim *s, Core *c, const Insn *in, Mvmu *u, const uint8_t *xb, int32_t *ou
 	int64_t lo = -(1ll << (n - 1)), hi = (1ll << (n - 1)) - 1;
 	uint32_t full = lossless_bits(p, R);
 	int exact = u->g == NULL && s->opt.read_noise <= 0 && !s->opt.force_bitlevel &&
-		    (p->digital || p->adc_bits >= full);
+	            (p->digital || p->adc_bits >= full);
 	int64_t *x = xmalloc(R * sizeof *x), *acc = xcalloc(C, sizeof *acc), xsum = 0;
 	uint32_t *act = xmalloc(R * sizeof *act), na = 0;
 
 	for (r = 0; r < R; r++) {
 		int64_t v;
 		switch (in->tin) {
-		case TY_I8: v = (int8_t)xb[r]; break;
+		case TY_I8:
+			v = (int8_t)xb[r];
+			break;
 		case TY_I16: {
 			int16_t h;
 			memcpy(&h, xb + 2 * r, 2);
@@ -116,7 +118,7 @@ sim_mvm(Sim *s, Core *c, const Insn *in, Mvmu *u, const uint8_t *xb, int32_t *ou
 			free(acc);
 			free(act);
 			return sim_fault(s, c, "mvm input %u = %lld does not fit in %u bits", r,
-					 (long long)v, n);
+			                 (long long)v, n);
 		}
 		x[r] = v;
 		if (!in->gate || v != 0)
@@ -125,7 +127,21 @@ sim_mvm(Sim *s, Core *c, const Insn *in, Mvmu *u, const uint8_t *xb, int32_t *ou
 	}
 	active = na;
 
-	if (exact) {
+	if (exact && p->weight_bits + n + ceil_log2(R) < 31) {
+		/* The products and their sum fit 32 bits: a vectorisable int32 loop. */
+		int32_t *a32 = xcalloc(C, sizeof *a32);
+		for (r = 0; r < na; r++) {
+			const int32_t *wr = u->w + (size_t)act[r] * C;
+			int32_t xv = (int32_t)x[act[r]];
+			if (!xv)
+				continue;
+			for (j = 0; j < C; j++)
+				a32[j] += wr[j] * xv;
+		}
+		for (j = 0; j < C; j++)
+			acc[j] = a32[j];
+		free(a32);
+	} else if (exact) {
 		for (r = 0; r < na; r++) {
 			const int32_t *wr = u->w + (size_t)act[r] * C;
 			int64_t xv = x[act[r]];
@@ -135,7 +151,8 @@ sim_mvm(Sim *s, Core *c, const Insn *in, Mvmu *u, const uint8_t *xb, int32_t *ou
 				acc[j] += wr[j] * xv;
 		}
 	} else {
-		/* Bit-level emulation: digits of the input times slices of offset-binary weights. */
+		/* Bit-level emulation: digits of the input times slices of offset-binary weights.
+		 */
 		uint32_t cyc, sl, cmax = (1u << p->cell_bits) - 1, dmax = (1u << p->dac_bits) - 1;
 		int64_t woff = 1ll << (p->weight_bits - 1);
 		double *ps = xmalloc(C * sizeof *ps);
@@ -150,9 +167,13 @@ sim_mvm(Sim *s, Core *c, const Insn *in, Mvmu *u, const uint8_t *xb, int32_t *ou
 					if (cyc == 0)
 						digit = n > 0 ? (uint32_t)((xu >> (n - 1)) & 1) : 0;
 					else
-						digit = (uint32_t)((xu >> ((cyc - 1) * p->dac_bits)) & dmax);
-					if (cyc > 0 && (cyc - 1) * p->dac_bits + p->dac_bits > n - 1)
-						digit &= (1u << (n - 1 - (cyc - 1) * p->dac_bits)) - 1;
+						digit =
+						    (uint32_t)((xu >> ((cyc - 1) * p->dac_bits)) &
+						               dmax);
+					if (cyc > 0 &&
+					    (cyc - 1) * p->dac_bits + p->dac_bits > n - 1)
+						digit &=
+						    (1u << (n - 1 - (cyc - 1) * p->dac_bits)) - 1;
 					if (!digit)
 						continue;
 					if (u->g) {
@@ -162,13 +183,15 @@ sim_mvm(Sim *s, Core *c, const Insn *in, Mvmu *u, const uint8_t *xb, int32_t *ou
 					} else {
 						const int32_t *wr = u->w + (size_t)row * C;
 						for (j = 0; j < C; j++)
-							ps[j] += digit * (double)(((uint64_t)(wr[j] + woff) >>
-										   (sl * p->cell_bits)) &
-										  cmax);
+							ps[j] +=
+							    digit *
+							    (double)(((uint64_t)(wr[j] + woff) >>
+							              (sl * p->cell_bits)) &
+							             cmax);
 					}
 				}
 				dweight = cyc == 0 ? -(1ll << (n - 1))
-						   : (1ll << ((cyc - 1) * p->dac_bits));
+				                   : (1ll << ((cyc - 1) * p->dac_bits));
 				if (n == 1)
 					dweight = -1;
 				for (j = 0; j < C; j++) {
@@ -176,7 +199,8 @@ sim_mvm(Sim *s, Core *c, const Insn *in, Mvmu *u, const uint8_t *xb, int32_t *ou
 					int64_t q;
 					if (s->opt.read_noise > 0)
 						v += s->opt.read_noise * sim_rng_gauss(&s->rng);
-					q = p->digital ? (int64_t)floor(v + 0.5) : adc(v, p->adc_bits, full);
+					q = p->digital ? (int64_t)floor(v + 0.5)
+					               : adc(v, p->adc_bits, full);
 					acc[j] += q * (1ll << (sl * p->cell_bits)) * dweight;
 				}
 			}

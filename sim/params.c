@@ -43,8 +43,9 @@ sim_params(const HwArch *a, SimParams *p, Diag *d)
 	/* The simulator addresses memories with 32-bit registers. */
 	if (a->core.spad_bytes > UINT32_MAX || a->tile.mem_bytes > UINT32_MAX ||
 	    a->dram.size_bytes > (int64_t)UINT32_MAX + 1)
-		return diag_err(d, NULL, "architecture '%s': memories above 4 GiB are not addressable",
-				a->name);
+		return diag_err(d, NULL,
+		                "architecture '%s': memories above 4 GiB are not addressable",
+		                a->name);
 	if (p->tiles == 0 || p->cores_per_tile == 0 || p->vfu_lanes == 0 ||
 	    p->tmem_bytes_per_cycle == 0 || !(p->dram_bytes_per_cycle > 0) || p->slices == 0)
 		return diag_err(d, NULL, "architecture '%s' is not validated", a->name);

@@ -23,8 +23,8 @@ sim_fault(Sim *s, Core *c, const char *fmt, ...)
 	if (c) {
 		if (c->pc < c->ncode)
 			isa_disasm(&c->code[c->pc], dis, sizeof dis);
-		diag_err(&s->fault, NULL, "tile %u core %u pc %u cycle %llu `%s`: %s", c->tile, c->idx,
-			 c->pc, (unsigned long long)c->now, dis, msg);
+		diag_err(&s->fault, NULL, "tile %u core %u pc %u cycle %llu `%s`: %s", c->tile,
+		         c->idx, c->pc, (unsigned long long)c->now, dis, msg);
 		c->state = CORE_FAULT;
 	} else {
 		diag_err(&s->fault, NULL, "%s", msg);
@@ -41,12 +41,12 @@ seg_fits(const KSegs *sg, uint64_t size, const char *what, uint32_t tile, uint32
 	uint32_t i;
 	for (i = 0; i < sg->n; i++)
 		if ((uint64_t)sg->v[i].addr + sg->v[i].len > size)
-			return diag_err(d, NULL,
-					"%s init data [0x%x, 0x%llx) of tile %u core %u exceeds its size "
-					"0x%llx",
-					what, sg->v[i].addr,
-					(unsigned long long)sg->v[i].addr + sg->v[i].len, tile, core,
-					(unsigned long long)size);
+			return diag_err(
+			    d, NULL,
+			    "%s init data [0x%x, 0x%llx) of tile %u core %u exceeds its size "
+			    "0x%llx",
+			    what, sg->v[i].addr, (unsigned long long)sg->v[i].addr + sg->v[i].len,
+			    tile, core, (unsigned long long)size);
 	return 0;
 }
 
@@ -76,14 +76,15 @@ load_core(Sim *s, const KCore *kc, Diag *d)
 	Core *c;
 	uint32_t i;
 	if (kc->tile >= p->tiles || kc->core >= p->cores_per_tile)
-		return diag_err(d, NULL,
-				"the binary has code for tile %u core %u, but the architecture has %u "
-				"tiles of %u cores",
-				kc->tile, kc->core, p->tiles, p->cores_per_tile);
+		return diag_err(
+		    d, NULL,
+		    "the binary has code for tile %u core %u, but the architecture has %u "
+		    "tiles of %u cores",
+		    kc->tile, kc->core, p->tiles, p->cores_per_tile);
 	if (kc->ncode > p->imem_words)
-		return diag_err(d, NULL,
-				"tile %u core %u has %u instructions; the instruction memory holds %u",
-				kc->tile, kc->core, kc->ncode, p->imem_words);
+		return diag_err(
+		    d, NULL, "tile %u core %u has %u instructions; the instruction memory holds %u",
+		    kc->tile, kc->core, kc->ncode, p->imem_words);
 	if (seg_fits(&kc->spad, p->spad_bytes, "scratchpad", kc->tile, kc->core, d))
 		return -1;
 	c = &s->tiles[kc->tile].cores[kc->core];
@@ -93,7 +94,7 @@ load_core(Sim *s, const KCore *kc, Diag *d)
 	for (i = 0; i < kc->ncode; i++)
 		if (isa_decode(kc->code[i], &c->code[i]) != 0)
 			return diag_err(d, NULL, "tile %u core %u: illegal instruction word %u",
-					kc->tile, kc->core, i);
+			                kc->tile, kc->core, i);
 	c->spad = xcalloc(p->spad_bytes, 1);
 	seg_load(c->spad, &kc->spad);
 	for (i = 0; i < kc->nxbar; i++) {
@@ -101,18 +102,20 @@ load_core(Sim *s, const KCore *kc, Diag *d)
 		Mvmu *u;
 		if (x->unit >= p->mvmus_per_core)
 			return diag_err(d, NULL,
-					"tile %u core %u programs MVMU %u; a core has %u MVMUs",
-					kc->tile, kc->core, x->unit, p->mvmus_per_core);
+			                "tile %u core %u programs MVMU %u; a core has %u MVMUs",
+			                kc->tile, kc->core, x->unit, p->mvmus_per_core);
 		if (x->rows > p->xbar_rows || x->cols > p->xbar_cols)
-			return diag_err(d, NULL,
-					"tile %u core %u MVMU %u image is %ux%u; the crossbars are %ux%u",
-					kc->tile, kc->core, x->unit, x->rows, x->cols, p->xbar_rows,
-					p->xbar_cols);
+			return diag_err(
+			    d, NULL,
+			    "tile %u core %u MVMU %u image is %ux%u; the crossbars are %ux%u",
+			    kc->tile, kc->core, x->unit, x->rows, x->cols, p->xbar_rows,
+			    p->xbar_cols);
 		if (x->wbits > p->weight_bits)
-			return diag_err(d, NULL,
-					"tile %u core %u MVMU %u holds %u-bit weights; the architecture "
-					"stores %u bits",
-					kc->tile, kc->core, x->unit, x->wbits, p->weight_bits);
+			return diag_err(
+			    d, NULL,
+			    "tile %u core %u MVMU %u holds %u-bit weights; the architecture "
+			    "stores %u bits",
+			    kc->tile, kc->core, x->unit, x->wbits, p->weight_bits);
 		u = &c->mvmu[x->unit];
 		u->programmed = 1;
 		u->rows = x->rows;
@@ -129,27 +132,31 @@ check_io(Sim *s, const KTensor *t, Diag *d)
 	uint64_t size = ktensor_bytes(t), lim;
 	const SimParams *p = &s->p;
 	switch (t->space) {
-	case KSP_DRAM: lim = p->dram_bytes; break;
+	case KSP_DRAM:
+		lim = p->dram_bytes;
+		break;
 	case KSP_TMEM:
 		if (t->tile >= p->tiles)
-			return diag_err(d, NULL, "tensor '%s' lives in tile %u, which does not exist",
-					t->name, t->tile);
+			return diag_err(d, NULL,
+			                "tensor '%s' lives in tile %u, which does not exist",
+			                t->name, t->tile);
 		lim = p->tmem_bytes;
 		break;
 	default:
 		if (t->tile >= p->tiles || t->core >= p->cores_per_tile ||
 		    !s->tiles[t->tile].cores[t->core].spad)
-			return diag_err(d, NULL,
-					"tensor '%s' lives in the scratchpad of tile %u core %u, which "
-					"runs no code",
-					t->name, t->tile, t->core);
+			return diag_err(
+			    d, NULL,
+			    "tensor '%s' lives in the scratchpad of tile %u core %u, which "
+			    "runs no code",
+			    t->name, t->tile, t->core);
 		lim = p->spad_bytes;
 		break;
 	}
 	if ((uint64_t)t->addr + size > lim)
-		return diag_err(d, NULL, "tensor '%s' [0x%x, 0x%llx) exceeds its memory (0x%llx bytes)",
-				t->name, t->addr, (unsigned long long)t->addr + size,
-				(unsigned long long)lim);
+		return diag_err(
+		    d, NULL, "tensor '%s' [0x%x, 0x%llx) exceeds its memory (0x%llx bytes)",
+		    t->name, t->addr, (unsigned long long)t->addr + size, (unsigned long long)lim);
 	return 0;
 }
 
@@ -171,10 +178,10 @@ sim_new(const HwArch *arch, const KProg *prog, const SimOptions *opt, Sim **out,
 		goto fail;
 	if (prog->arch_fp != 0 && prog->arch_fp != hw_arch_fingerprint(arch)) {
 		diag_err(d, NULL,
-			 "the binary was compiled for architecture '%s' (fingerprint %016llx), not "
-			 "for '%s' (%016llx)",
-			 prog->arch_name, (unsigned long long)prog->arch_fp, arch->name,
-			 (unsigned long long)hw_arch_fingerprint(arch));
+		         "the binary was compiled for architecture '%s' (fingerprint %016llx), not "
+		         "for '%s' (%016llx)",
+		         prog->arch_name, (unsigned long long)prog->arch_fp, arch->name,
+		         (unsigned long long)hw_arch_fingerprint(arch));
 		goto fail;
 	}
 	s->tiles = xcalloc(s->p.tiles, sizeof(Tile));
@@ -198,8 +205,9 @@ sim_new(const HwArch *arch, const KProg *prog, const SimOptions *opt, Sim **out,
 	for (i = 0; i < prog->ntiles; i++) {
 		const KTile *kt = prog->tiles[i];
 		if (kt->tile >= s->p.tiles) {
-			diag_err(d, NULL, "the binary initialises tile %u; the architecture has %u tiles",
-				 kt->tile, s->p.tiles);
+			diag_err(d, NULL,
+			         "the binary initialises tile %u; the architecture has %u tiles",
+			         kt->tile, s->p.tiles);
 			goto fail;
 		}
 		if (seg_fits(&kt->tmem, s->p.tmem_bytes, "tile memory", kt->tile, 0, d))
@@ -313,7 +321,7 @@ find_io(Sim *s, const char *name, int dir, Diag *d)
 		if (strcmp(s->prog->io[i].name, name) == 0 && s->prog->io[i].dir == dir)
 			return &s->prog->io[i];
 	diag_err(d, NULL, "the binary has no %s tensor named '%s'",
-		 dir == KDIR_IN ? "input" : "output", name);
+	         dir == KDIR_IN ? "input" : "output", name);
 	return NULL;
 }
 
@@ -321,9 +329,12 @@ static uint8_t *
 io_ptr(Sim *s, const KTensor *t)
 {
 	switch (t->space) {
-	case KSP_DRAM: return s->dram + t->addr;
-	case KSP_TMEM: return s->tiles[t->tile].tmem + t->addr;
-	default: return s->tiles[t->tile].cores[t->core].spad + t->addr;
+	case KSP_DRAM:
+		return s->dram + t->addr;
+	case KSP_TMEM:
+		return s->tiles[t->tile].tmem + t->addr;
+	default:
+		return s->tiles[t->tile].cores[t->core].spad + t->addr;
 	}
 }
 
@@ -335,7 +346,7 @@ sim_set_input(Sim *s, const char *name, const void *data, size_t bytes, Diag *d)
 		return -1;
 	if (bytes != ktensor_bytes(t))
 		return diag_err(d, NULL, "input '%s' needs %llu bytes, got %zu", name,
-				(unsigned long long)ktensor_bytes(t), bytes);
+		                (unsigned long long)ktensor_bytes(t), bytes);
 	memcpy(io_ptr(s, t), data, bytes);
 	return 0;
 }
@@ -442,14 +453,15 @@ deadlock(Sim *s)
 		nb++;
 		if (len < sizeof list - 64)
 			len += (size_t)snprintf(list + len, sizeof list - len, "%s%u.%u@%u",
-						nb > 1 ? ", " : "", c->tile, c->idx, c->pc);
+			                        nb > 1 ? ", " : "", c->tile, c->idx, c->pc);
 	}
 	if (!first)
 		return 0;
-	return sim_fault(s, first,
-			 "deadlock: %u core(s) blocked forever (tile.core@pc: %s); no send or barrier "
-			 "arrival can release them",
-			 nb, list);
+	return sim_fault(
+	    s, first,
+	    "deadlock: %u core(s) blocked forever (tile.core@pc: %s); no send or barrier "
+	    "arrival can release them",
+	    nb, list);
 }
 
 static void
@@ -515,10 +527,11 @@ sim_step(Sim *s, SimRetire *rt, Diag *d)
 		return 0;
 	c = s->heap[0];
 	if (c->now > s->opt.max_cycles)
-		sim_fault(s, c, "cycle limit of %llu reached", (unsigned long long)s->opt.max_cycles);
+		sim_fault(s, c, "cycle limit of %llu reached",
+		          (unsigned long long)s->opt.max_cycles);
 	else if (++s->total_insns > s->opt.max_insns)
 		sim_fault(s, c, "instruction limit of %llu reached",
-			  (unsigned long long)s->opt.max_insns);
+		          (unsigned long long)s->opt.max_insns);
 	if (s->faulted) {
 		*d = s->fault;
 		return -1;
@@ -564,10 +577,11 @@ sim_finish(Sim *s, Diag *d)
 		for (i = 0; i < s->p.tiles; i++)
 			if (s->tiles[i].inbox) {
 				Msg *m = s->tiles[i].inbox;
-				sim_fault(s, NULL,
-					  "a message from tile %u to tile %u on channel %u was sent but "
-					  "never received",
-					  m->src_tile, m->dst_tile, m->chan);
+				sim_fault(
+				    s, NULL,
+				    "a message from tile %u to tile %u on channel %u was sent but "
+				    "never received",
+				    m->src_tile, m->dst_tile, m->chan);
 				break;
 			}
 	}

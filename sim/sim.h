@@ -29,18 +29,18 @@ typedef struct SimOptions {
 	uint64_t max_cycles; /* stop with a fault past this cycle (0: default 10^12) */
 	uint64_t max_insns;  /* stop with a fault past this many instructions (0: default 10^11) */
 	/* Non-ideal device modes; all zero is the ideal, bit-exact mode. */
-	double g_sigma;      /* relative conductance variation per cell (lognormal-free Gaussian) */
-	double stuck_prob;   /* probability that a cell slice is stuck at 0 or at its maximum */
-	double read_noise;   /* Gaussian noise on each ADC input, in LSBs of the partial sum */
-	uint64_t seed;       /* RNG seed for the non-ideal modes */
+	double g_sigma;    /* relative conductance variation per cell (lognormal-free Gaussian) */
+	double stuck_prob; /* probability that a cell slice is stuck at 0 or at its maximum */
+	double read_noise; /* Gaussian noise on each ADC input, in LSBs of the partial sum */
+	uint64_t seed;     /* RNG seed for the non-ideal modes */
 	const char *trace_path; /* Chrome trace-event JSON, or NULL */
 	int force_bitlevel;     /* emulate the bit-level MVM datapath even when the result is exact
-				   (tests compare it with the plain product) */
+	                           (tests compare it with the plain product) */
 } SimOptions;
 
 typedef struct SimCoreStats {
 	uint32_t tile, core;
-	uint64_t cycles;       /* cycle at which the core halted */
+	uint64_t cycles; /* cycle at which the core halted */
 	uint64_t instructions;
 	uint64_t unit_busy[U_COUNT]; /* cycles each unit class was busy */
 	uint64_t by_opcode[OP_LIMIT];
@@ -53,10 +53,10 @@ typedef struct SimLayerStats {
 } SimLayerStats;
 
 typedef struct SimStats {
-	uint64_t cycles;       /* chip latency in cycles: the last core's halt */
+	uint64_t cycles; /* chip latency in cycles: the last core's halt */
 	double latency_s;
 	uint64_t instructions;
-	SimCounts counts;      /* whole chip */
+	SimCounts counts; /* whole chip */
 	uint32_t ncores;
 	SimCoreStats *cores;
 	uint32_t nlayers;

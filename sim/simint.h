@@ -59,8 +59,8 @@ typedef struct Core {
 	uint8_t *spad;
 	Mvmu *mvmu;
 	/* blocking state */
-	int wait_kind;  /* OP_recv or OP_bar while blocked */
-	int in_heap;    /* scheduled in the run queue */
+	int wait_kind; /* OP_recv or OP_bar while blocked */
+	int in_heap;   /* scheduled in the run queue */
 	uint32_t heap_pos;
 	uint64_t icount;
 	SimCounts *counts; /* per layer: nlayers + 1 rows */
@@ -110,7 +110,7 @@ struct Sim {
 int sim_exec(Sim *s, Core *c);
 /* mvmu.c */
 int sim_mvm(Sim *s, Core *c, const Insn *in, Mvmu *u, const uint8_t *x, int32_t *out,
-	    SimCounts *cnt);
+            SimCounts *cnt);
 /* timing.c */
 uint64_t t_vfu(const SimParams *p, uint32_t n);
 uint64_t t_vfu_reduce(const SimParams *p, uint32_t n);
@@ -124,7 +124,7 @@ uint64_t ceil_div_u64(uint64_t a, uint64_t b);
 uint32_t ceil_log2(uint64_t n);
 /* noc.c */
 uint64_t noc_route(Sim *s, uint32_t src, uint32_t dst, uint32_t bytes, uint64_t inject,
-		   uint64_t *hops);
+                   uint64_t *hops);
 
 /* sim_wake: make a blocked core runnable again (it re-executes its blocking instruction). */
 void sim_wake(Sim *s, Core *c);

@@ -12,22 +12,62 @@ typedef struct Metric {
 	double (*get)(const SimStats *st, const HwEnergy *e, const SimParams *p);
 } Metric;
 
-static double m_cycles(const SimStats *st, const HwEnergy *e, const SimParams *p) { (void)e; (void)p; return (double)st->cycles; }
-static double m_latency(const SimStats *st, const HwEnergy *e, const SimParams *p) { (void)e; (void)p; return st->latency_s; }
-static double m_insns(const SimStats *st, const HwEnergy *e, const SimParams *p) { (void)e; (void)p; return (double)st->instructions; }
-static double m_clock(const SimStats *st, const HwEnergy *e, const SimParams *p) { (void)st; (void)e; return p->clock_hz; }
-static double m_power(const SimStats *st, const HwEnergy *e, const SimParams *p) { (void)p; return st->latency_s > 0 ? e->total_j / st->latency_s : 0; }
-static double m_edp(const SimStats *st, const HwEnergy *e, const SimParams *p) { (void)p; return e->total_j * st->latency_s; }
-static double m_ips(const SimStats *st, const HwEnergy *e, const SimParams *p) { (void)e; (void)p; return st->latency_s > 0 ? 1.0 / st->latency_s : 0; }
+static double
+m_cycles(const SimStats *st, const HwEnergy *e, const SimParams *p)
+{
+	(void)e;
+	(void)p;
+	return (double)st->cycles;
+}
+static double
+m_latency(const SimStats *st, const HwEnergy *e, const SimParams *p)
+{
+	(void)e;
+	(void)p;
+	return st->latency_s;
+}
+static double
+m_insns(const SimStats *st, const HwEnergy *e, const SimParams *p)
+{
+	(void)e;
+	(void)p;
+	return (double)st->instructions;
+}
+static double
+m_clock(const SimStats *st, const HwEnergy *e, const SimParams *p)
+{
+	(void)st;
+	(void)e;
+	return p->clock_hz;
+}
+static double
+m_power(const SimStats *st, const HwEnergy *e, const SimParams *p)
+{
+	(void)p;
+	return st->latency_s > 0 ? e->total_j / st->latency_s : 0;
+}
+static double
+m_edp(const SimStats *st, const HwEnergy *e, const SimParams *p)
+{
+	(void)p;
+	return e->total_j * st->latency_s;
+}
+static double
+m_ips(const SimStats *st, const HwEnergy *e, const SimParams *p)
+{
+	(void)e;
+	(void)p;
+	return st->latency_s > 0 ? 1.0 / st->latency_s : 0;
+}
 
 static const Metric metrics[] = {
-	{"cycles", "chip latency in core cycles (the last core to halt)", m_cycles},
-	{"latency_s", "chip latency in seconds", m_latency},
-	{"instructions", "instructions retired by all cores", m_insns},
-	{"clock_hz", "core clock", m_clock},
-	{"power_w", "average power: energy_j.total / latency_s", m_power},
-	{"edp_js", "energy-delay product: energy_j.total x latency_s", m_edp},
-	{"inferences_per_s", "1 / latency_s (one inference per run, not pipelined)", m_ips},
+    {"cycles", "chip latency in core cycles (the last core to halt)", m_cycles},
+    {"latency_s", "chip latency in seconds", m_latency},
+    {"instructions", "instructions retired by all cores", m_insns},
+    {"clock_hz", "core clock", m_clock},
+    {"power_w", "average power: energy_j.total / latency_s", m_power},
+    {"edp_js", "energy-delay product: energy_j.total x latency_s", m_edp},
+    {"inferences_per_s", "1 / latency_s (one inference per run, not pipelined)", m_ips},
 };
 
 static json_t *
@@ -77,7 +117,7 @@ sim_stats_json(const Sim *s, const HwArch *arch)
 			continue;
 		json_object_set_new(l, "name", json_string(st->layers[i].name));
 		json_object_set_new(l, "instructions",
-				    json_integer((json_int_t)st->layers[i].instructions));
+		                    json_integer((json_int_t)st->layers[i].instructions));
 		json_object_set_new(l, "energy_j", json_real(dyn));
 		json_object_set_new(l, "actions", counts_json(&st->layers[i].counts));
 		json_array_append_new(layers, l);
@@ -92,11 +132,11 @@ sim_stats_json(const Sim *s, const HwArch *arch)
 		json_object_set_new(o, "instructions", json_integer((json_int_t)c->instructions));
 		for (k = 0; k < U_COUNT; k++)
 			json_object_set_new(
-				u, isa_unit_names[k],
-				json_real(st->cycles ? (double)c->unit_busy[k] /
-							       ((double)st->cycles *
-								(k == U_MVMU ? s->p.mvmus_per_core : 1))
-						     : 0));
+			    u, isa_unit_names[k],
+			    json_real(st->cycles ? (double)c->unit_busy[k] /
+			                               ((double)st->cycles *
+			                                (k == U_MVMU ? s->p.mvmus_per_core : 1))
+			                         : 0));
 		json_object_set_new(o, "utilization", u);
 		json_array_append_new(cores, o);
 		for (k = 0; k < OP_LIMIT; k++)
@@ -106,7 +146,7 @@ sim_stats_json(const Sim *s, const HwArch *arch)
 	for (k = 0; k < OP_LIMIT; k++)
 		if (total_ops[k])
 			json_object_set_new(ops, isa_info(k)->name,
-					    json_integer((json_int_t)total_ops[k]));
+			                    json_integer((json_int_t)total_ops[k]));
 	json_object_set_new(root, "by_opcode", ops);
 	{
 		json_t *n = json_object();
@@ -150,8 +190,8 @@ sim_report(const Sim *s, const HwArch *arch, FILE *f)
 	fprintf(f, ")\npower       ");
 	eng(f, st->latency_s > 0 ? e.total_j / st->latency_s : 0, "W");
 	fprintf(f, "\nthroughput  %.4g inferences/s, %llu instructions on %u cores\n",
-		st->latency_s > 0 ? 1 / st->latency_s : 0, (unsigned long long)st->instructions,
-		st->ncores);
+	        st->latency_s > 0 ? 1 / st->latency_s : 0, (unsigned long long)st->instructions,
+	        st->ncores);
 	/* Top components by energy. */
 	for (k = 0; k < 5; k++) {
 		int best = -1;
@@ -169,8 +209,8 @@ sim_report(const Sim *s, const HwArch *arch, FILE *f)
 	fprintf(f, "top energy ");
 	for (k = 0; k < ntop; k++)
 		fprintf(f, " %s %.1f%%%s", hw_comps[top[k]].name,
-			100.0 * e.comp_j[top[k]] / (e.total_j > 0 ? e.total_j : 1),
-			k + 1 < ntop ? "," : "\n");
+		        100.0 * e.comp_j[top[k]] / (e.total_j > 0 ? e.total_j : 1),
+		        k + 1 < ntop ? "," : "\n");
 	if (st->nlayers > 1) {
 		fprintf(f, "\n%-24s %12s %12s\n", "layer", "instructions", "energy");
 		for (i = 0; i < st->nlayers; i++) {
@@ -178,9 +218,10 @@ sim_report(const Sim *s, const HwArch *arch, FILE *f)
 			if (st->layers[i].instructions == 0)
 				continue;
 			for (k = 0; k < HW_NACTIONS; k++)
-				dyn += (double)st->layers[i].counts.act[k] * ert.energy_pj[k] * 1e-12;
+				dyn +=
+				    (double)st->layers[i].counts.act[k] * ert.energy_pj[k] * 1e-12;
 			fprintf(f, "%-24s %12llu %10.4g J\n", st->layers[i].name,
-				(unsigned long long)st->layers[i].instructions, dyn);
+			        (unsigned long long)st->layers[i].instructions, dyn);
 		}
 	}
 }

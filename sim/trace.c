@@ -28,8 +28,7 @@ flush(SimTrace *t)
 	t->len = 0;
 }
 
-static void
-emit(SimTrace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(SimTrace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 emit(SimTrace *t, const char *fmt, ...)
@@ -99,11 +98,14 @@ sim_trace_close(Sim *s, int commit, Diag *d)
 	s->trace = NULL;
 	if (commit) {
 		for (i = 0; i < s->p.tiles && i < 4096; i++)
-			emit(t,
-			     "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":"
-			     "\"tile %u\"}},\n",
-			     i, i);
-		emit(t, "{\"name\":\"end\",\"ph\":\"i\",\"pid\":0,\"tid\":0,\"ts\":%.6f,\"s\":\"g\"}\n]}\n",
+			emit(
+			    t,
+			    "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":"
+			    "\"tile %u\"}},\n",
+			    i, i);
+		emit(t,
+		     "{\"name\":\"end\",\"ph\":\"i\",\"pid\":0,\"tid\":0,\"ts\":%.6f,\"s\":\"g\"}"
+		     "\n]}\n",
 		     (double)s->stats.cycles * 1e6 / s->p.clock_hz);
 		flush(t);
 	}

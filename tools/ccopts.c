@@ -23,15 +23,17 @@ ccjob_load(const CliCmd *cmd, const CliArgs *a, CcJob *j, Diag *d)
 		errno = 0;
 		j->opt.seed = strtoull(v, &end, 0);
 		if (errno || *end || end == v)
-			return diag_err(d, "kolmo", "%s: --seed wants a number, not '%s'", cmd->name, v);
+			return diag_err(d, "kolmo", "%s: --seed wants a number, not '%s'",
+			                cmd->name, v);
 	}
 	if ((v = cli_opt(cmd, a, "input-range"))) {
 		char *end;
 		j->opt.input_lo = strtod(v, &end);
 		if (*end != ',' || !(j->opt.input_hi = strtod(end + 1, &end), *end == 0) ||
 		    !(j->opt.input_lo < j->opt.input_hi))
-			return diag_err(d, "kolmo", "%s: --input-range wants LO,HI with LO < HI, not '%s'",
-					cmd->name, v);
+			return diag_err(d, "kolmo",
+			                "%s: --input-range wants LO,HI with LO < HI, not '%s'",
+			                cmd->name, v);
 	}
 	if (hw_arch_load(&j->arch, cli_opt(cmd, a, "arch"), d))
 		return -1;

@@ -8,12 +8,14 @@
 
 #define CC_CLI_OPTS                                                                                \
 	{"arch", 'a', "A.yaml", "architecture config (required)"},                                 \
-		{"O0", 0, NULL, "no optimisation"}, {"O2", 0, NULL, "optimise (default)"},         \
-		{"no-row-gating", 0, NULL, "activate every crossbar row (no zero-input gating)"},  \
-		{"adc-lossy", 0, NULL, "fill whole crossbars even if partial sums exceed the ADC"}, \
-		{"calib", 0, "X.npy", "calibration samples [N, inputs] for activation ranges"},    \
-		{"input-range", 0, "LO,HI", "synthetic calibration range (default -1,1)"},         \
-		{"seed", 0, "N", "seed of synthetic calibration and inputs (default 0)"}
+	    {"O0", 0, NULL, "no optimisation"}, {"O2", 0, NULL, "optimise (default)"},             \
+	    {"no-row-gating", 0, NULL, "activate every crossbar row (no zero-input gating)"},      \
+	    {"adc-lossy", 0, NULL, "fill whole crossbars even if partial sums exceed the ADC"},    \
+	    {"calib", 0, "X.npy", "calibration samples [N, inputs] for activation ranges"},        \
+	    {"input-range", 0, "LO,HI", "synthetic calibration range (default -1,1)"},             \
+	{                                                                                          \
+		"seed", 0, "N", "seed of synthetic calibration and inputs (default 0)"             \
+	}
 
 /* A loaded model and architecture with the options set from the command line. */
 typedef struct CcJob {

@@ -5,11 +5,11 @@
 #include "ccopts.h"
 
 static const CliOpt opts[] = {
-	CC_CLI_OPTS,
-	{"out", 'o', "M.kelf", "output binary (default: the model's name with .kelf)"},
-	{"emit", 0, "WHAT", "print a stage instead of writing the binary: ir, model, asm, dot"},
-	{"d", 'd', NULL, "dump the quantised model and placement to stderr"},
-	{NULL, 0, NULL, NULL},
+    CC_CLI_OPTS,
+    {"out", 'o', "M.kelf", "output binary (default: the model's name with .kelf)"},
+    {"emit", 0, "WHAT", "print a stage instead of writing the binary: ir, model, asm, dot"},
+    {"d", 'd', NULL, "dump the quantised model and placement to stderr"},
+    {NULL, 0, NULL, NULL},
 };
 
 static int
@@ -24,7 +24,8 @@ run(const CliCmd *cmd, CliArgs *a)
 	int rc = 1;
 	if (emit && strcmp(emit, "ir") && strcmp(emit, "model") && strcmp(emit, "asm") &&
 	    strcmp(emit, "dot")) {
-		diag_err(&d, "kolmo", "compile: --emit wants ir, model, asm or dot, not '%s'", emit);
+		diag_err(&d, "kolmo", "compile: --emit wants ir, model, asm or dot, not '%s'",
+		         emit);
 		return cli_fail(&d);
 	}
 	if (ccjob_load(cmd, a, &j, &d))
@@ -65,7 +66,7 @@ run(const CliCmd *cmd, CliArgs *a)
 			base = base ? base + 1 : a->pos[0];
 			dot = strrchr(base, '.');
 			snprintf(defout, sizeof defout, "%.*s.kelf",
-				 (int)(dot ? (size_t)(dot - base) : strlen(base)), base);
+			         (int)(dot ? (size_t)(dot - base) : strlen(base)), base);
 			out = defout;
 		}
 		if (kelf_write_file(p, out, &d))
@@ -82,15 +83,15 @@ out:
 }
 
 const CliCmd cmd_compile = {
-	.name = "compile",
-	.summary = "compile a model (.kir) for an architecture into a binary (.kelf)",
-	.usage = "M.kir --arch A.yaml [-o M.kelf] [-O0|-O2] [--emit ir|model|asm|dot] [-d]",
-	.details = "Lowers a chain of linear and kan_linear layers (with relu or silu after them)\n"
-		   "to the CIM ISA: calibration, fixed-point formats, crossbar tiling, placement on\n"
-		   "MVMUs, cores and tiles, memory allocation, code generation. docs/compiler.md\n"
-		   "describes each step and the fixed-point formats.",
-	.opts = opts,
-	.min_pos = 1,
-	.max_pos = 1,
-	.run = run,
+    .name = "compile",
+    .summary = "compile a model (.kir) for an architecture into a binary (.kelf)",
+    .usage = "M.kir --arch A.yaml [-o M.kelf] [-O0|-O2] [--emit ir|model|asm|dot] [-d]",
+    .details = "Lowers a chain of linear and kan_linear layers (with relu or silu after them)\n"
+               "to the CIM ISA: calibration, fixed-point formats, crossbar tiling, placement on\n"
+               "MVMUs, cores and tiles, memory allocation, code generation. docs/compiler.md\n"
+               "describes each step and the fixed-point formats.",
+    .opts = opts,
+    .min_pos = 1,
+    .max_pos = 1,
+    .run = run,
 };

@@ -7,10 +7,11 @@
 #include "sim.h"
 
 static const CliOpt opts[] = {
-	CC_CLI_OPTS,
-	{"input", 'i', "X.npy", "model input (float); default: a seeded uniform draw in the input range"},
-	{"json", 0, NULL, "print the statistics and checks as JSON"},
-	{NULL, 0, NULL, NULL},
+    CC_CLI_OPTS,
+    {"input", 'i', "X.npy",
+     "model input (float); default: a seeded uniform draw in the input range"},
+    {"json", 0, NULL, "print the statistics and checks as JSON"},
+    {NULL, 0, NULL, NULL},
 };
 
 static int
@@ -25,7 +26,7 @@ get_input(const CliCmd *cmd, const CliArgs *a, const CcJob *j, uint32_t n, float
 		if (t.count != n) {
 			npy_free(&t);
 			return diag_err(d, v, "the model takes %u inputs, the file has %llu", n,
-					(unsigned long long)t.count);
+			                (unsigned long long)t.count);
 		}
 		for (i = 0; i < n; i++)
 			x[i] = (float)npy_get_f64(&t, i);
@@ -39,8 +40,8 @@ get_input(const CliCmd *cmd, const CliArgs *a, const CcJob *j, uint32_t n, float
 			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 			z ^= z >> 31;
-			x[i] = (float)(j->opt.input_lo +
-				       (j->opt.input_hi - j->opt.input_lo) * (double)(z >> 11) * 0x1.0p-53);
+			x[i] = (float)(j->opt.input_lo + (j->opt.input_hi - j->opt.input_lo) *
+			                                     (double)(z >> 11) * 0x1.0p-53);
 		}
 	}
 	return 0;
@@ -94,9 +95,11 @@ run(const CliCmd *cmd, CliArgs *a)
 		}
 	}
 	if (sat)
-		fprintf(stderr, "kolmo run: warning: %u input values saturated at the input scale %g\n",
-			sat, sin);
-	if (sim_new(&j.arch, p, NULL, &s, &d) || sim_set_input(s, tin->name, buf, (size_t)nin * isa_type_size(tin->type), &d) ||
+		fprintf(stderr,
+		        "kolmo run: warning: %u input values saturated at the input scale %g\n",
+		        sat, sin);
+	if (sim_new(&j.arch, p, NULL, &s, &d) ||
+	    sim_set_input(s, tin->name, buf, (size_t)nin * isa_type_size(tin->type), &d) ||
 	    sim_run(s, &d))
 		goto out;
 	/* Check: bit-exact with the integer reference; error against the float reference. */
@@ -140,14 +143,15 @@ run(const CliCmd *cmd, CliArgs *a)
 		printf("model       %s: %u -> %u, %u crossbar blocks on %u cores\n", j.g->name, nin,
 		       nout, nx, p->ncores);
 		sim_report(s, &j.arch, stdout);
-		printf("\ncheck       %s the integer reference; max |error| vs float %.4g (outputs up to "
+		printf("\ncheck       %s the integer reference; max |error| vs float %.4g (outputs "
+		       "up to "
 		       "%.4g)\n",
 		       exact ? "bit-exact with" : "DIFFERS from", maxerr, maxref);
 	}
 	if (!exact) {
 		diag_err(&d, a->pos[0],
-			 "the simulator's output differs from the integer reference (a compiler or "
-			 "simulator bug)");
+		         "the simulator's output differs from the integer reference (a compiler or "
+		         "simulator bug)");
 		goto out;
 	}
 	rc = 0;
@@ -163,14 +167,14 @@ out:
 }
 
 const CliCmd cmd_run = {
-	.name = "run",
-	.summary = "compile and simulate a model: latency, energy, per-layer table, checks",
-	.usage = "M.kir --arch A.yaml [--input X.npy] [--json] [compile options]",
-	.details = "Compiles the model, runs it on the cycle-level simulator and checks the output\n"
-		   "bit for bit against the compiler's integer reference and against the float\n"
-		   "reference (max absolute error).",
-	.opts = opts,
-	.min_pos = 1,
-	.max_pos = 1,
-	.run = run,
+    .name = "run",
+    .summary = "compile and simulate a model: latency, energy, per-layer table, checks",
+    .usage = "M.kir --arch A.yaml [--input X.npy] [--json] [compile options]",
+    .details = "Compiles the model, runs it on the cycle-level simulator and checks the output\n"
+               "bit for bit against the compiler's integer reference and against the float\n"
+               "reference (max absolute error).",
+    .opts = opts,
+    .min_pos = 1,
+    .max_pos = 1,
+    .run = run,
 };

@@ -10,19 +10,20 @@
 #include "sim.h"
 
 static const CliOpt opts[] = {
-	{"arch", 'a', "A.yaml", "architecture config (required)"},
-	{"input", 'i', "[NAME=]X.npy", "input tensor(s), comma-separated; a bare path is the first input"},
-	{"out", 'o', "DIR", "write one NAME.npy per output tensor into DIR"},
-	{"raw", 0, NULL, "write outputs as the raw integers instead of dequantised float32"},
-	{"stats", 0, "S.json", "write the statistics as JSON"},
-	{"trace", 0, "T.json", "write a Chrome trace-event file (opens in Perfetto)"},
-	{"json", 0, NULL, "print the statistics as JSON instead of the report"},
-	{"max-cycles", 0, "N", "fault past this many cycles (default 10^12)"},
-	{"seed", 0, "N", "seed for the non-ideal device modes (default 0)"},
-	{"g-sigma", 0, "X", "conductance variation: relative sigma per cell (default 0)"},
-	{"stuck", 0, "P", "probability that a cell slice is stuck at 0 or its maximum"},
-	{"read-noise", 0, "X", "Gaussian read noise per conversion, in partial-sum LSBs"},
-	{NULL, 0, NULL, NULL},
+    {"arch", 'a', "A.yaml", "architecture config (required)"},
+    {"input", 'i', "[NAME=]X.npy",
+     "input tensor(s), comma-separated; a bare path is the first input"},
+    {"out", 'o', "DIR", "write one NAME.npy per output tensor into DIR"},
+    {"raw", 0, NULL, "write outputs as the raw integers instead of dequantised float32"},
+    {"stats", 0, "S.json", "write the statistics as JSON"},
+    {"trace", 0, "T.json", "write a Chrome trace-event file (opens in Perfetto)"},
+    {"json", 0, NULL, "print the statistics as JSON instead of the report"},
+    {"max-cycles", 0, "N", "fault past this many cycles (default 10^12)"},
+    {"seed", 0, "N", "seed for the non-ideal device modes (default 0)"},
+    {"g-sigma", 0, "X", "conductance variation: relative sigma per cell (default 0)"},
+    {"stuck", 0, "P", "probability that a cell slice is stuck at 0 or its maximum"},
+    {"read-noise", 0, "X", "Gaussian read noise per conversion, in partial-sum LSBs"},
+    {NULL, 0, NULL, NULL},
 };
 
 static int
@@ -33,8 +34,8 @@ parse_num(const char *opt, const char *s, double lo, double hi, double *out, Dia
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v >= lo && v <= hi))
-		return diag_err(d, "kolmo", "sim: --%s wants a number in [%g, %g], not '%s'", opt, lo,
-				hi, s);
+		return diag_err(d, "kolmo", "sim: --%s wants a number in [%g, %g], not '%s'", opt,
+		                lo, hi, s);
 	*out = v;
 	return 0;
 }
@@ -57,8 +58,8 @@ load_input(Sim *s, const KTensor *t, const char *path, Diag *d)
 		return -1;
 	if (a.count != n) {
 		npy_free(&a);
-		return diag_err(d, path, "input '%s' needs %llu elements, the file has %llu", t->name,
-				(unsigned long long)n, (unsigned long long)a.count);
+		return diag_err(d, path, "input '%s' needs %llu elements, the file has %llu",
+		                t->name, (unsigned long long)n, (unsigned long long)a.count);
 	}
 	buf = xmalloc(n * sz + 1);
 	for (i = 0; i < n; i++) {
@@ -69,7 +70,7 @@ load_input(Sim *s, const KTensor *t, const char *path, Diag *d)
 				free(buf);
 				npy_free(&a);
 				return diag_err(d, path, "input '%s' element %llu is not finite",
-						t->name, (unsigned long long)i);
+				                t->name, (unsigned long long)i);
 			}
 			v /= t->scale;
 			q = (int64_t)(v < 0 ? -floor(-v + 0.5) : floor(v + 0.5));
@@ -83,19 +84,20 @@ load_input(Sim *s, const KTensor *t, const char *path, Diag *d)
 				free(buf);
 				npy_free(&a);
 				return diag_err(d, path,
-						"input '%s' element %llu = %lld does not fit in %s",
-						t->name, (unsigned long long)i, (long long)q,
-						isa_type_names[t->type]);
+				                "input '%s' element %llu = %lld does not fit in %s",
+				                t->name, (unsigned long long)i, (long long)q,
+				                isa_type_names[t->type]);
 			}
 		}
 		memcpy(buf + i * sz, &q, sz); /* little-endian: low bytes */
 	}
 	npy_free(&a);
 	if (sat)
-		fprintf(stderr,
-			"kolmo sim: warning: %llu of %llu values of input '%s' were outside the range "
-			"of its quantisation (scale %g) and saturated\n",
-			(unsigned long long)sat, (unsigned long long)n, t->name, t->scale);
+		fprintf(
+		    stderr,
+		    "kolmo sim: warning: %llu of %llu values of input '%s' were outside the range "
+		    "of its quantisation (scale %g) and saturated\n",
+		    (unsigned long long)sat, (unsigned long long)n, t->name, t->scale);
 	r = sim_set_input(s, t->name, buf, n * sz, d);
 	free(buf);
 	return r;
@@ -126,7 +128,7 @@ set_inputs(Sim *s, const KProg *p, const char *spec, Diag *d)
 		first = 0;
 		if (!t) {
 			r = diag_err(d, "kolmo", "sim: the binary has no input %s%s%s",
-				     eq ? "named '" : "", eq ? tok : "to take", eq ? "'" : "");
+			             eq ? "named '" : "", eq ? tok : "to take", eq ? "'" : "");
 			break;
 		}
 		r = load_input(s, t, path, d);
@@ -247,12 +249,14 @@ run(const CliCmd *cmd, CliArgs *a)
 		blame(&d, a->pos[0]);
 		goto out;
 	}
-	if ((v = cli_opt(cmd, a, "out")) && write_outputs(s, prog, v, cli_opt(cmd, a, "raw") != NULL, &d))
+	if ((v = cli_opt(cmd, a, "out")) &&
+	    write_outputs(s, prog, v, cli_opt(cmd, a, "raw") != NULL, &d))
 		goto out;
 	{
 		json_t *j = sim_stats_json(s, &arch);
 		if ((v = cli_opt(cmd, a, "stats"))) {
-			char *txt = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+			char *txt = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS |
+			                              JSON_REAL_PRECISION(10));
 			int r = write_file_atomic(v, txt, strlen(txt), &d);
 			free(txt);
 			if (r) {
@@ -261,7 +265,8 @@ run(const CliCmd *cmd, CliArgs *a)
 			}
 		}
 		if (cli_opt(cmd, a, "json")) {
-			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+			json_dumpf(j, stdout,
+			           JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 			fputc('\n', stdout);
 		} else {
 			sim_report(s, &arch, stdout);
@@ -278,15 +283,15 @@ out:
 }
 
 const CliCmd cmd_sim = {
-	.name = "sim",
-	.summary = "run a binary on the cycle-level simulator: outputs, latency, energy",
-	.usage = "M.kelf --arch A.yaml [--input X.npy] [--out DIR] [--stats S.json] [--trace T.json]",
-	.details = "Runs every core of the binary on the architecture, functionally exact (ideal\n"
-		   "mode is bit-exact) and timed by the rules of docs/timing.md. Prints latency,\n"
-		   "energy by component and by layer; --stats and --json give the JSON described\n"
-		   "in docs/sim.md. Float inputs are quantised with the binary's input scale.",
-	.opts = opts,
-	.min_pos = 1,
-	.max_pos = 1,
-	.run = run,
+    .name = "sim",
+    .summary = "run a binary on the cycle-level simulator: outputs, latency, energy",
+    .usage = "M.kelf --arch A.yaml [--input X.npy] [--out DIR] [--stats S.json] [--trace T.json]",
+    .details = "Runs every core of the binary on the architecture, functionally exact (ideal\n"
+               "mode is bit-exact) and timed by the rules of docs/timing.md. Prints latency,\n"
+               "energy by component and by layer; --stats and --json give the JSON described\n"
+               "in docs/sim.md. Float inputs are quantised with the binary's input scale.",
+    .opts = opts,
+    .min_pos = 1,
+    .max_pos = 1,
+    .run = run,
 };

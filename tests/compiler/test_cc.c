@@ -11,7 +11,7 @@
 #include "sim.h"
 #include "testutil.h"
 
-#define EDGE SRC("hwmodels/configs/edge-kan.yaml")
+#define EDGE    SRC("hwmodels/configs/edge-kan.yaml")
 #define SIMTEST SRC("tests/sim/sim-test.yaml")
 
 typedef struct Run {
@@ -92,7 +92,8 @@ run_model(const char *model, const char *arch_path, const CcOptions *o, int ninp
 			r.cycles = sim_stats(s)->cycles;
 			bc = json_object_get(json_object_get(j, "energy_j"), "by_component");
 			for (i = 0; i < sizeof mvm_comps / sizeof *mvm_comps; i++)
-				r.mvm_energy_j += json_real_value(json_object_get(bc, mvm_comps[i]));
+				r.mvm_energy_j +=
+				    json_real_value(json_object_get(bc, mvm_comps[i]));
 			json_decref(j);
 		}
 		sim_free(s);
@@ -105,11 +106,9 @@ run_model(const char *model, const char *arch_path, const CcOptions *o, int ninp
 }
 
 static const char *const examples[] = {
-	SRC("examples/kan/digits_kan.kir"),
-	SRC("examples/kan/digits_mlp.kir"),
-	SRC("examples/kan/wide_kan.kir"),
-	SRC("tests/compiler/cases/tiny_linear.kir"),
-	SRC("tests/compiler/cases/tiny_kan.kir"),
+    SRC("examples/kan/digits_kan.kir"),       SRC("examples/kan/digits_mlp.kir"),
+    SRC("examples/kan/wide_kan.kir"),         SRC("tests/compiler/cases/tiny_linear.kir"),
+    SRC("tests/compiler/cases/tiny_kan.kir"),
 };
 
 START_TEST(sim_equals_integer_reference)
@@ -122,7 +121,7 @@ START_TEST(sim_equals_integer_reference)
 	/* Exact ADC tiling: the only error is fixed-point rounding; stay within 6% of the output
 	 * range of the float reference. */
 	ck_assert_msg(r.max_err <= 0.06 * r.max_out, "%s: error %g vs outputs up to %g",
-		      examples[_i], r.max_err, r.max_out);
+	              examples[_i], r.max_err, r.max_out);
 }
 END_TEST
 
@@ -136,7 +135,7 @@ START_TEST(lossy_adc_emulated_exactly)
 	o.adc_exact = 0;
 	r = run_model(examples[_i], EDGE, &o, 3);
 	ck_assert_msg(r.exact, "%s: simulator differs from the ADC-emulating reference",
-		      examples[_i]);
+	              examples[_i]);
 }
 END_TEST
 
@@ -162,8 +161,8 @@ START_TEST(row_gating_cuts_kan_mvm_energy)
 	o.row_gating = 0;
 	off = run_model(examples[0], EDGE, &o, 1);
 	ck_assert_msg(on.mvm_energy_j <= 0.65 * off.mvm_energy_j,
-		      "gated MVM energy %g J vs ungated %g J: cut only %.1f%%", on.mvm_energy_j,
-		      off.mvm_energy_j, 100 * (1 - on.mvm_energy_j / off.mvm_energy_j));
+	              "gated MVM energy %g J vs ungated %g J: cut only %.1f%%", on.mvm_energy_j,
+	              off.mvm_energy_j, 100 * (1 - on.mvm_energy_j / off.mvm_energy_j));
 	ck_assert_uint_eq(on.cycles, off.cycles);
 }
 END_TEST
@@ -178,7 +177,7 @@ START_TEST(o2_not_slower_than_o0)
 	o.opt_level = 2;
 	r2 = run_model(examples[_i], EDGE, &o, 1);
 	ck_assert_msg(r2.cycles <= r0.cycles, "%s: -O2 %llu cycles, -O0 %llu", examples[_i],
-		      (unsigned long long)r2.cycles, (unsigned long long)r0.cycles);
+	              (unsigned long long)r2.cycles, (unsigned long long)r0.cycles);
 	ck_assert(r0.exact && r2.exact);
 }
 END_TEST
@@ -189,15 +188,15 @@ START_TEST(golden_code)
 	char cmd[1024], *out = NULL, *want;
 	Diag d = {0};
 	snprintf(cmd, sizeof cmd, "%s compile %s/tests/compiler/cases/%s.kir --arch %s --emit asm",
-		 KOLMO_BIN, KOLMO_SOURCE_DIR, cases[_i], SIMTEST);
+	         KOLMO_BIN, KOLMO_SOURCE_DIR, cases[_i], SIMTEST);
 	ck_assert_int_eq(run(cmd, &out), 0);
 	snprintf(cmd, sizeof cmd, "%s/tests/compiler/golden/%s.s", KOLMO_SOURCE_DIR, cases[_i]);
 	want = read_file(cmd, 1 << 20, NULL, &d);
 	ck_assert_msg(want != NULL, "%s", d.msg);
 	ck_assert_msg(strcmp(out, want) == 0,
-		      "emitted code of %s changed; if intended, regenerate %s with `kolmo compile "
-		      "... --emit asm`",
-		      cases[_i], cmd);
+	              "emitted code of %s changed; if intended, regenerate %s with `kolmo compile "
+	              "... --emit asm`",
+	              cases[_i], cmd);
 	free(out);
 	free(want);
 }
@@ -213,7 +212,7 @@ START_TEST(deterministic_binary)
 	snprintf(a, sizeof a, "%s/a.kelf", dir);
 	snprintf(b, sizeof b, "%s/b.kelf", dir);
 	snprintf(cmd, sizeof cmd, "%s compile %s --arch %s -o %s && %s compile %s --arch %s -o %s",
-		 KOLMO_BIN, examples[0], EDGE, a, KOLMO_BIN, examples[0], EDGE, b);
+	         KOLMO_BIN, examples[0], EDGE, a, KOLMO_BIN, examples[0], EDGE, b);
 	ck_assert_int_eq(run(cmd, NULL), 0);
 	ba = read_file(a, 1 << 24, &la, &d);
 	bb = read_file(b, 1 << 24, &lb, &d);
@@ -228,12 +227,13 @@ END_TEST
 static const struct {
 	const char *file, *arch, *where, *msg;
 } bad[] = {
-	{"tests/compiler/cases/bad_op.kir", SIMTEST, ":6:8: error:", "op 'softmax' is not supported"},
-	{"tests/compiler/cases/bad_branch.kir", SIMTEST, ":6:8: error:", "chain of layers"},
-	{"tests/compiler/cases/bad_batch.kir", SIMTEST, ":3:9: error:", "batches are not supported"},
-	{"tests/compiler/cases/bad_relu_first.kir", SIMTEST, ":5:8: error:", "must follow a linear"},
-	{"examples/kan/wide_kan.kir", SIMTEST, ":9:8: error:", "does not fit on 'sim-test'"},
-	{"tests/compiler/cases/missing.kir", SIMTEST, "missing.kir", "cannot open"},
+    {"tests/compiler/cases/bad_op.kir", SIMTEST, ":6:8: error:", "op 'softmax' is not supported"},
+    {"tests/compiler/cases/bad_branch.kir", SIMTEST, ":6:8: error:", "chain of layers"},
+    {"tests/compiler/cases/bad_batch.kir", SIMTEST, ":3:9: error:", "batches are not supported"},
+    {"tests/compiler/cases/bad_relu_first.kir", SIMTEST, ":5:8: error:", "must follow a linear"},
+    {"examples/kan/wide_kan.kir", SIMTEST, ":9:8: error:", "does not fit on 'sim-test'"},
+    {"examples/kan/too_big_kan.kir", EDGE, ":8:8: error:", "100 blocks short"},
+    {"tests/compiler/cases/missing.kir", SIMTEST, "missing.kir", "cannot open"},
 };
 
 START_TEST(bad_models)
@@ -242,10 +242,10 @@ START_TEST(bad_models)
 	make_tmpdir(dir, sizeof dir);
 	snprintf(outp, sizeof outp, "%s/m.kelf", dir);
 	snprintf(cmd, sizeof cmd, "%s compile %s/%s --arch %s -o %s", KOLMO_BIN, KOLMO_SOURCE_DIR,
-		 bad[_i].file, bad[_i].arch, outp);
+	         bad[_i].file, bad[_i].arch, outp);
 	ck_assert_int_ne(run(cmd, &out), 0);
 	ck_assert_msg(strstr(out, bad[_i].where) && strstr(out, bad[_i].msg), "%s: got '%s'",
-		      bad[_i].file, out);
+	              bad[_i].file, out);
 	ck_assert_msg(!file_exists(outp), "a failed compile left %s", outp);
 	free(out);
 }

@@ -68,7 +68,7 @@ elem(const uint8_t *p, const char *ty, size_t i)
 
 static void
 check_values(const uint8_t *mem, size_t size, unsigned long addr, const char *ty, const char *vals,
-	     const char *what)
+             const char *what)
 {
 	size_t i = 0, sz = ty[1] == '8' ? 1 : ty[1] == '1' ? 2 : 4;
 	char *end;
@@ -78,8 +78,9 @@ check_values(const uint8_t *mem, size_t size, unsigned long addr, const char *ty
 		if (end == p)
 			break;
 		ck_assert_msg(addr + (i + 1) * sz <= size, "%s: address out of range", what);
-		ck_assert_msg(elem(mem + addr, ty, i) == want, "%s element %zu: got %lld, want %lld",
-			      what, i, (long long)elem(mem + addr, ty, i), want);
+		ck_assert_msg(elem(mem + addr, ty, i) == want,
+		              "%s element %zu: got %lld, want %lld", what, i,
+		              (long long)elem(mem + addr, ty, i), want);
 		i++;
 		p = end;
 	}
@@ -113,7 +114,7 @@ START_TEST(program)
 					o.max_cycles = strtoull(val, NULL, 0);
 				else
 					ck_assert_msg(hw_arch_set(&arch, key, val, &d) == 0, "%s",
-						      d.msg);
+					              d.msg);
 			}
 			if (strncmp(l2, "# expect: fault ", 16) == 0)
 				fault = strstr(src, l2) + 16;
@@ -130,7 +131,7 @@ START_TEST(program)
 		snprintf(want, sizeof want, "%.*s", (int)n, fault);
 		ck_assert_msg(r != 0, "%s: expected a fault '%s', the run succeeded", name, want);
 		ck_assert_msg(strstr(d.msg, want) != NULL, "%s: fault '%s' lacks '%s'", name, d.msg,
-			      want);
+		              want);
 		goto done;
 	}
 	ck_assert_msg(r == 0, "%s: %s", name, d.msg);
@@ -144,29 +145,31 @@ START_TEST(program)
 		int off = 0;
 		if (sscanf(line, "# expect: cycles %llu", &n) == 1 && !strstr(line, "core")) {
 			ck_assert_msg(st->cycles == n, "%s: cycles %llu, want %llu", name,
-				      (unsigned long long)st->cycles, n);
+			              (unsigned long long)st->cycles, n);
 		} else if (sscanf(line, "# expect: core %u.%u cycles %llu", &t, &c, &n) == 3) {
 			uint32_t i, found = 0;
 			for (i = 0; i < st->ncores; i++)
 				if (st->cores[i].tile == t && st->cores[i].core == c) {
 					ck_assert_msg(st->cores[i].cycles == n,
-						      "%s: core %u.%u cycles %llu, want %llu", name, t,
-						      c, (unsigned long long)st->cores[i].cycles, n);
+					              "%s: core %u.%u cycles %llu, want %llu", name,
+					              t, c, (unsigned long long)st->cores[i].cycles,
+					              n);
 					found = 1;
 				}
 			ck_assert_msg(found, "%s: no core %u.%u", name, t, c);
 		} else if (sscanf(line, "# expect: reg %u.%u r%u = %lld", &t, &c, &reg, &v) == 4) {
-			ck_assert_msg(sim_reg(s, t, c, reg) == v, "%s: r%u = %d, want %lld", name, reg,
-				      sim_reg(s, t, c, reg), v);
-		} else if (sscanf(line, "# expect: spad %u.%u %li %7s =%n", &t, &c, &addr, ty, &off) ==
-				   4 &&
-			   off) {
+			ck_assert_msg(sim_reg(s, t, c, reg) == v, "%s: r%u = %d, want %lld", name,
+			              reg, sim_reg(s, t, c, reg), v);
+		} else if (sscanf(line, "# expect: spad %u.%u %li %7s =%n", &t, &c, &addr, ty,
+		                  &off) == 4 &&
+		           off) {
 			size_t size;
 			const uint8_t *m = sim_mem(s, KSP_SPAD, t, c, &size);
 			ck_assert_ptr_nonnull(m);
 			check_values(m, size, addr, ty, line + off, name);
-		} else if (sscanf(line, "# expect: tmem %u %li %7s =%n", &t, &addr, ty, &off) == 3 &&
-			   off) {
+		} else if (sscanf(line, "# expect: tmem %u %li %7s =%n", &t, &addr, ty, &off) ==
+		               3 &&
+		           off) {
 			size_t size;
 			const uint8_t *m = sim_mem(s, KSP_TMEM, t, 0, &size);
 			ck_assert_ptr_nonnull(m);
@@ -178,10 +181,10 @@ START_TEST(program)
 					found = a;
 			ck_assert_msg(found >= 0, "%s: unknown action %s", name, act);
 			ck_assert_msg(st->counts.act[found] == n, "%s: %s = %llu, want %llu", name,
-				      act, (unsigned long long)st->counts.act[found], n);
+			              act, (unsigned long long)st->counts.act[found], n);
 		} else {
 			ck_assert_msg(strncmp(line, "# expect:", 9) != 0, "%s: unparsed '%s'", name,
-				      line);
+			              line);
 		}
 	}
 done:
@@ -217,7 +220,8 @@ random_mvm(const char *arch_path, const char *const *sets, int bitlevel)
 	for (k = 0; k < 60; k++) {
 		uint32_t rows = 1 + rnd() % (uint32_t)arch.mvmu.rows;
 		uint32_t cols = 1 + rnd() % (uint32_t)arch.mvmu.cols;
-		uint32_t nb = 1 + rnd() % (uint32_t)arch.mvmu.input_bits, wb = (uint32_t)arch.mvmu.weight_bits;
+		uint32_t nb = 1 + rnd() % (uint32_t)arch.mvmu.input_bits,
+		         wb = (uint32_t)arch.mvmu.weight_bits;
 		int gate = (int)(rnd() & 1), acc = (int)(rnd() & 1), ty = nb > 8 ? TY_I16 : TY_I8;
 		int32_t *w = malloc(rows * cols * sizeof *w), x[4096];
 		int64_t want[4096];
@@ -235,7 +239,8 @@ random_mvm(const char *arch_path, const char *const *sets, int bitlevel)
 		for (i = 0; i < rows * cols; i++)
 			w[i] = (int32_t)(rnd() % (1u << wb)) - (1 << (wb - 1));
 		for (r = 0; r < rows; r++) {
-			x[r] = (rnd() % 4 == 0) ? 0 : (int32_t)(rnd() % (1u << nb)) - (1 << (nb - 1));
+			x[r] =
+			    (rnd() % 4 == 0) ? 0 : (int32_t)(rnd() % (1u << nb)) - (1 << (nb - 1));
 			if (ty == TY_I8)
 				in[r] = (uint8_t)x[r];
 			else {
@@ -256,7 +261,8 @@ random_mvm(const char *arch_path, const char *const *sets, int bitlevel)
 		ins[0].op = OP_addi, ins[0].a = 1, ins[0].imm = 0x100;
 		ins[1].op = OP_addi, ins[1].a = 2, ins[1].imm = 0x4000;
 		ins[2].op = OP_mvm, ins[2].a = 2, ins[2].b = 1, ins[2].nbits = (uint8_t)nb,
-		ins[2].gate = (uint8_t)gate, ins[2].acc = (uint8_t)acc, ins[2].tin = ins[2].tout = (uint8_t)ty;
+		ins[2].gate = (uint8_t)gate, ins[2].acc = (uint8_t)acc,
+		ins[2].tin = ins[2].tout = (uint8_t)ty;
 		ins[3].op = OP_halt;
 		for (i = 0; i < 4; i++)
 			words[i] = isa_encode(&ins[i]);
@@ -269,9 +275,10 @@ random_mvm(const char *arch_path, const char *const *sets, int bitlevel)
 		for (j = 0; j < cols; j++) {
 			int32_t got;
 			memcpy(&got, spad + 0x4000 + 4 * j, 4);
-			ck_assert_msg(got == want[j],
-				      "case %d (%ux%u, %u-bit in, gate %d, acc %d): col %u got %d want %lld",
-				      k, rows, cols, nb, gate, acc, j, got, (long long)want[j]);
+			ck_assert_msg(
+			    got == want[j],
+			    "case %d (%ux%u, %u-bit in, gate %d, acc %d): col %u got %d want %lld",
+			    k, rows, cols, nb, gate, acc, j, got, (long long)want[j]);
 		}
 		sim_free(s);
 		kprog_free(p);
@@ -291,8 +298,15 @@ START_TEST(mvm_bitlevel_equals_product)
 	static const char *const dac2[] = {"mvmu.adc_bits", "8", "mvmu.dac_bits", "2", NULL};
 	static const char *const cell1[] = {"mvmu.cell_bits", "1", NULL};
 	static const char *const cell4[] = {"mvmu.adc_bits", "8", "mvmu.cell_bits", "4", NULL};
-	static const char *const wide[] = {"mvmu.weight_bits", "16", "mvmu.input_bits", "16",
-					   "mvmu.adc_bits", "8", "mvmu.cell_bits", "4", NULL};
+	static const char *const wide[] = {"mvmu.weight_bits",
+	                                   "16",
+	                                   "mvmu.input_bits",
+	                                   "16",
+	                                   "mvmu.adc_bits",
+	                                   "8",
+	                                   "mvmu.cell_bits",
+	                                   "4",
+	                                   NULL};
 	random_mvm(ARCH, NULL, 1);
 	random_mvm(ARCH, dac2, 1);
 	random_mvm(ARCH, cell1, 1);
