@@ -5,6 +5,7 @@
 #define KOLMO_CCINT_H
 
 #include "cc.h"
+#include "interp.h"
 #include "isa.h"
 
 enum CcLayerKind { CC_LINEAR, CC_KAN };
