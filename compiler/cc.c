@@ -17,8 +17,8 @@ cc_options_default(CcOptions *o)
 }
 
 static void
-add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint32_t addr,
-       double scale, IrTensorId t)
+add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint32_t core,
+       uint32_t addr, double scale, IrTensorId t)
 {
 	KTensor k;
 	const IrType *it = &m->g->tensors[t].type;
@@ -31,8 +31,8 @@ add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint3
 	k.rank = it->rank;
 	for (i = 0; i < it->rank; i++)
 		k.dims[i] = (uint32_t)it->dim[i];
-	k.tile = m->cores[0].tile;
-	k.core = m->cores[0].core;
+	k.tile = m->cores[core].tile;
+	k.core = m->cores[core].core;
 	k.addr = addr;
 	k.scale = scale;
 	kprog_add_io(p, &k);
@@ -69,9 +69,11 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 	kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
 	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d))
 		goto fail;
-	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->x_addr[0], m->in_scale, input_tensor(g));
-	add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty, m->out_addr,
-	       m->out_scale, g->outputs[0].t);
+	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->lead[0].core, m->lead[0].x_addr, m->in_scale,
+	       input_tensor(g));
+	add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty,
+	       m->lead[m->nlayers - 1].core, m->lead[m->nlayers - 1].y_addr, m->out_scale,
+	       g->outputs[0].t);
 	if (kprog_validate(p, g->name, d))
 		goto fail;
 	*out = p;
@@ -136,4 +138,10 @@ cc_model_dump(const CcModel *m, FILE *f)
 		    bl->c0 + bl->cols, bl->tile, bl->core, bl->unit);
 	}
 	fprintf(f, "output %s [%u] scale %.9g\n", m->out_name, m->out_len, m->out_scale);
+}
+
+uint32_t
+cc_model_batch(const CcModel *m)
+{
+	return m->batch;
 }

@@ -49,11 +49,13 @@ void cc_model_free(CcModel *m);
 /* cc_model_dump: the quantised model in a readable form (formats, scales, blocks, placement). */
 void cc_model_dump(const CcModel *m, FILE *f);
 
-/* cc_qref: the integer reference: run the quantised model on one quantised input (the graph
- * input's integers) and write the output integers. Independent of tiling except for the ADC's
- * rounding, which it emulates per crossbar block when the ADC is not lossless. */
+/* cc_qref: the integer reference: run the quantised model on the quantised input (batch x
+ * in_len integers) and write the output integers (batch x out_len). Independent of tiling except
+ * for the ADC's rounding, which it emulates per crossbar block when the ADC is not lossless. */
 int cc_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d);
-/* cc_model_io: element counts and scales of the model's input and output. */
+/* cc_model_batch: samples per run (the input's leading dimension; 1 for a vector input). */
+uint32_t cc_model_batch(const CcModel *m);
+/* cc_model_io: per-sample element counts and scales of the model's input and output. */
 void cc_model_io(const CcModel *m, uint32_t *in_len, double *in_scale, uint32_t *out_len,
                  double *out_scale);
 

@@ -73,30 +73,40 @@ typedef struct CcCoreRef {
 	uint32_t tile, core;
 } CcCoreRef;
 
+/* Where each layer's leader keeps its data: the leader is the core of the layer's first block;
+ * it receives the layer input, broadcasts it, reduces the partial sums and produces the output. */
+typedef struct CcLead {
+	uint32_t core;       /* index into cores */
+	uint32_t x_addr;     /* scratchpad: layer input (layer 0: all batch samples) */
+	uint32_t y_addr;     /* scratchpad: layer output (last layer: all batch samples) */
+	uint32_t total_addr; /* scratchpad: i32 totals */
+	uint32_t recv_addr;  /* scratchpad: received partial sums */
+	uint32_t mult_addr, bias_addr, lut_addr; /* scratchpad constants */
+	uint32_t tm_stage;                       /* tile memory: staging of the broadcast input */
+	uint32_t tm_in;  /* tile memory: where the previous leader's output arrives */
+	uint32_t tm_out; /* tile memory: staging of the output for the next leader */
+} CcLead;
+
 struct CcModel {
 	const HwArch *arch;
 	Graph *g;
 	CcOptions opt;
 	uint32_t nlayers;
 	CcLayer *layers;
-	unsigned aty; /* activation (and drive) type: TY_I8 or TY_I16 */
-	int32_t qmax; /* largest activation integer */
-	uint32_t in_len, out_len;
+	unsigned aty;             /* activation (and drive) type: TY_I8 or TY_I16 */
+	int32_t qmax;             /* largest activation integer */
+	uint32_t batch;           /* samples per run (the input's leading dimension) */
+	uint32_t in_len, out_len; /* per sample */
 	double in_scale, out_scale;
 	const char *in_name, *out_name;
 	IrLoc in_loc;
 	CcBlock *blocks;
 	uint32_t nblocks;
-	/* cores in use, in (tile, core) order; cores[0] is the leader (0, 0) */
+	/* cores in use, in first-use order; cores[0] is tile 0 core 0 */
 	CcCoreRef *cores;
 	uint32_t ncores;
 	CcShare *shares; /* nlayers x ncores; n == 0 where the core has no block of the layer */
-	/* leader memory map */
-	uint32_t x_addr[2];  /* alternating activation buffers */
-	uint32_t total_addr; /* i32 totals */
-	uint32_t recv_addr;  /* i32 staging of received partial sums */
-	uint32_t tm_x_stage; /* leader's tile memory: staging of the broadcast input */
-	uint32_t out_addr;   /* where the model output ends up */
+	CcLead *lead;    /* per layer */
 	uint32_t spad_used[1024];
 	uint32_t tmem_used[1024];
 	int lossless; /* the ADC returns exact partial sums */

@@ -7,6 +7,7 @@
  * the drive (KAN: base branch through a table, spline basis through the SBU), runs its MVMs on all
  * its MVMUs at once, waits, sums its blocks into partial sums and sends them back. The leader adds
  * the partial sums, the bias, requantises per channel and applies the activation. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,27 +112,30 @@ recv(Em *e, uint32_t tile, uint32_t chan)
 	emit(e, &in);
 }
 
-/* Message channel from core id `src` to core id `dst` (ids within their tiles). */
+/* Message channel from core id `src` to core id `dst` (ids within their tiles); kind 0 layer
+ * inputs, 1 partial sums, 2 a layer output for the next layer's leader. */
 static uint32_t
 chan(uint32_t src, uint32_t dst, uint32_t kind)
 {
-	return 16 * src + 2 * dst + kind;
+	return 24 * src + 3 * dst + kind;
 }
 
 static void
-put_const(Em *e, uint32_t addr, const void *bytes, uint32_t len)
+put_const(Em *e, int first, uint32_t addr, const void *bytes, uint32_t len)
 {
-	kprog_add_spad(e->kc, addr, bytes, len);
+	if (first)
+		kprog_add_spad(e->kc, addr, bytes, len);
 }
 
-/* The core's share of layer li: drive, MVMs, partial sums at sh->part_addr. */
+/* The core's share of layer li on the input at x: drive, MVMs, partial sums at sh->part_addr.
+ * first: the first sample (constants are emitted once). */
 static void
-compute_share(Em *e, uint32_t li_, CcShare *sh)
+compute_share(Em *e, uint32_t li_, CcShare *sh, uint32_t x, int first)
 {
 	CcModel *m = e->m;
 	CcLayer *l = &m->layers[li_];
 	unsigned aty = m->aty, asz = cc_type_size(aty);
-	uint32_t b, mask = 0;
+	uint32_t b, mask = 0, drive = l->kind == CC_KAN ? sh->drive_addr : x;
 	if (l->kind == CC_KAN) {
 		uint8_t desc[16];
 		int32_t t0 = l->sbu_t0;
@@ -143,17 +147,16 @@ compute_share(Em *e, uint32_t li_, CcShare *sh)
 		memcpy(desc + 6, &nb, 2);
 		memcpy(desc + 8, &lut, 4);
 		memcpy(desc + 12, &zero, 4);
-		put_const(e, sh->const_addr + 256, desc, 16);
-		put_const(e, lut, l->basis_lut, (1u << l->sbu_sh) * (l->k + 1));
+		put_const(e, first, sh->const_addr + 256, desc, 16);
+		put_const(e, first, lut, l->basis_lut, (1u << l->sbu_sh) * (l->k + 1));
 		if (l->base_identity) {
-			vop(e, OP_vmov, aty, aty, sh->drive_addr, sh->x_addr, -1, l->in_len, 0);
+			vop(e, OP_vmov, aty, aty, drive, x, -1, l->in_len, 0);
 		} else {
-			put_const(e, sh->const_addr, l->base_lut, 256);
-			vop(e, OP_vlut, TY_I8, TY_I8, sh->drive_addr, sh->x_addr, sh->const_addr,
-			    l->in_len, 0);
+			put_const(e, first, sh->const_addr, l->base_lut, 256);
+			vop(e, OP_vlut, TY_I8, TY_I8, drive, x, sh->const_addr, l->in_len, 0);
 		}
-		vop(e, OP_sbu, aty, aty, sh->drive_addr + l->in_len * asz, sh->x_addr,
-		    sh->const_addr + 256, l->in_len, 0);
+		vop(e, OP_sbu, aty, aty, drive + l->in_len * asz, x, sh->const_addr + 256,
+		    l->in_len, 0);
 	}
 	for (b = sh->first; b < sh->first + sh->n; b++) {
 		const CcBlock *bl = &m->blocks[b];
@@ -162,7 +165,7 @@ compute_share(Em *e, uint32_t li_, CcShare *sh)
 		in.op = OP_mvm;
 		in.tin = in.tout = (uint8_t)aty;
 		in.a = (uint8_t)li(e, RA, bl->out_addr);
-		in.b = (uint8_t)li(e, RB, sh->drive_addr + bl->r0 * asz);
+		in.b = (uint8_t)li(e, RB, drive + bl->r0 * asz);
 		in.unit = (uint8_t)bl->unit;
 		in.nbits = (uint8_t)m->arch->mvmu.input_bits;
 		in.gate = (uint8_t)(m->opt.row_gating != 0);
@@ -178,9 +181,9 @@ compute_share(Em *e, uint32_t li_, CcShare *sh)
 	}
 	for (b = sh->first; b < sh->first + sh->n; b++) {
 		const CcBlock *bl = &m->blocks[b];
-		int first = b == sh->first || m->blocks[b - 1].c0 != bl->c0;
+		int firstcb = b == sh->first || m->blocks[b - 1].c0 != bl->c0;
 		uint32_t dst = sh->part_addr + (bl->c0 - sh->c_lo) * 4;
-		if (first)
+		if (firstcb)
 			vop(e, OP_vmov, TY_I32, TY_I32, dst, bl->out_addr, -1, bl->cols, 0);
 		else
 			vop(e, OP_vadd, TY_I32, TY_I32, dst, dst, bl->out_addr, bl->cols, 0);
@@ -188,37 +191,40 @@ compute_share(Em *e, uint32_t li_, CcShare *sh)
 }
 
 static void
-leader_layer(Em *e, uint32_t i)
+leader_layer(Em *e, uint32_t i, uint32_t smp)
 {
 	CcModel *m = e->m;
 	CcLayer *l = &m->layers[i];
-	unsigned asz = cc_type_size(m->aty);
-	uint32_t c, x = m->x_addr[i & 1], y = m->x_addr[(i + 1) & 1], total = m->total_addr;
-	uint32_t lead_tile = m->cores[0].tile, lead_core = m->cores[0].core, nothers = 0;
-	CcShare *own = &m->shares[i * m->ncores];
-	uint32_t multa = cc_bump(&m->spad_used[0], l->out_len * 4), biasa = 0, luta = 0;
-	put_const(e, multa, l->mult, l->out_len * 4);
-	if (l->bq) {
-		biasa = cc_bump(&m->spad_used[0], l->out_len * 4);
-		put_const(e, biasa, l->bq, l->out_len * 4);
+	CcLead *ld = &m->lead[i];
+	unsigned asz = cc_type_size(m->aty), ysz = cc_type_size(l->yty);
+	uint32_t c, lc = ld->core, me = m->cores[lc].core, nothers = 0, total = ld->total_addr;
+	uint32_t x = ld->x_addr + (i == 0 ? smp * l->in_len * asz : 0);
+	uint32_t y = ld->y_addr + (i + 1 == m->nlayers ? smp * l->out_len * ysz : 0);
+	CcShare *own = &m->shares[i * m->ncores + lc];
+	int first = smp == 0;
+	put_const(e, first, ld->mult_addr, l->mult, l->out_len * 4);
+	if (l->bq)
+		put_const(e, first, ld->bias_addr, l->bq, l->out_len * 4);
+	if (l->act == CC_ACT_SILU)
+		put_const(e, first, ld->lut_addr, l->act_lut, 256);
+	if (i > 0 && m->lead[i - 1].core != lc) {
+		uint32_t pc = m->lead[i - 1].core;
+		recv(e, m->cores[pc].tile, chan(m->cores[pc].core, me, 2));
+		xfer(e, OP_tld, x, ld->tm_in, l->in_len * asz);
 	}
-	if (l->act == CC_ACT_SILU) {
-		luta = cc_bump(&m->spad_used[0], 256);
-		put_const(e, luta, l->act_lut, 256);
-	}
-	for (c = 1; c < m->ncores; c++)
-		nothers += m->shares[i * m->ncores + c].n > 0;
+	for (c = 0; c < m->ncores; c++)
+		nothers += c != lc && m->shares[i * m->ncores + c].n > 0;
 	if (nothers) {
-		xfer(e, OP_tst, x, m->tm_x_stage, l->in_len * asz);
-		for (c = 1; c < m->ncores; c++) {
+		xfer(e, OP_tst, x, ld->tm_stage, l->in_len * asz);
+		for (c = 0; c < m->ncores; c++) {
 			CcShare *sh = &m->shares[i * m->ncores + c];
-			if (sh->n)
-				send(e, m->tm_x_stage, sh->tm_x, l->in_len * asz, m->cores[c].tile,
-				     chan(lead_core, m->cores[c].core, 0));
+			if (c != lc && sh->n)
+				send(e, ld->tm_stage, sh->tm_x, l->in_len * asz, m->cores[c].tile,
+				     chan(me, m->cores[c].core, 0));
 		}
 	}
 	if (own->n)
-		compute_share(e, i, own);
+		compute_share(e, i, own, x, first);
 	if (own->n && !nothers && own->c_lo == 0 && own->c_hi == l->out_len) {
 		total = own->part_addr;
 	} else {
@@ -226,44 +232,50 @@ leader_layer(Em *e, uint32_t i)
 		if (own->n)
 			vop(e, OP_vadd, TY_I32, TY_I32, total + own->c_lo * 4,
 			    total + own->c_lo * 4, own->part_addr, own->c_hi - own->c_lo, 0);
-		for (c = 1; c < m->ncores; c++) {
+		for (c = 0; c < m->ncores; c++) {
 			CcShare *sh = &m->shares[i * m->ncores + c];
 			uint32_t n = sh->c_hi - sh->c_lo;
-			if (!sh->n)
+			if (c == lc || !sh->n)
 				continue;
-			recv(e, m->cores[c].tile, chan(m->cores[c].core, lead_core, 1));
-			xfer(e, OP_tld, m->recv_addr, sh->tm_recv, n * 4);
+			recv(e, m->cores[c].tile, chan(m->cores[c].core, me, 1));
+			xfer(e, OP_tld, ld->recv_addr, sh->tm_recv, n * 4);
 			vop(e, OP_vadd, TY_I32, TY_I32, total + sh->c_lo * 4, total + sh->c_lo * 4,
-			    m->recv_addr, n, 0);
+			    ld->recv_addr, n, 0);
 		}
 	}
-	(void)lead_tile;
 	if (l->bq)
-		vop(e, OP_vadd, TY_I32, TY_I32, total, total, biasa, l->out_len, 0);
+		vop(e, OP_vadd, TY_I32, TY_I32, total, total, ld->bias_addr, l->out_len, 0);
 	if (l->act == CC_ACT_SILU) {
-		vop(e, OP_vrq, TY_I8, TY_I32, y, total, multa, l->out_len, l->shift);
-		vop(e, OP_vlut, l->yty, TY_I8, y, y, luta, l->out_len, 0);
+		vop(e, OP_vrq, TY_I8, TY_I32, y, total, ld->mult_addr, l->out_len, l->shift);
+		vop(e, OP_vlut, l->yty, TY_I8, y, y, ld->lut_addr, l->out_len, 0);
 	} else {
-		vop(e, OP_vrq, l->yty, TY_I32, y, total, multa, l->out_len, l->shift);
+		vop(e, OP_vrq, l->yty, TY_I32, y, total, ld->mult_addr, l->out_len, l->shift);
 		if (l->act == CC_ACT_RELU)
 			vop(e, OP_vrelu, l->yty, l->yty, y, y, -1, l->out_len, 0);
 	}
-	m->out_addr = y;
+	if (i + 1 < m->nlayers && m->lead[i + 1].core != lc) {
+		uint32_t nc = m->lead[i + 1].core;
+		xfer(e, OP_tst, y, ld->tm_out, l->out_len * ysz);
+		send(e, ld->tm_out, m->lead[i + 1].tm_in, l->out_len * ysz, m->cores[nc].tile,
+		     chan(me, m->cores[nc].core, 2));
+	}
 }
 
 static void
-worker_layer(Em *e, uint32_t i, uint32_t c)
+worker_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 {
 	CcModel *m = e->m;
 	CcLayer *l = &m->layers[i];
 	CcShare *sh = &m->shares[i * m->ncores + c];
 	unsigned asz = cc_type_size(m->aty);
-	uint32_t n = sh->c_hi - sh->c_lo, lead_core = m->cores[0].core, me = m->cores[c].core;
-	recv(e, m->cores[0].tile, chan(lead_core, me, 0));
+	uint32_t lc = m->lead[i].core, n = sh->c_hi - sh->c_lo;
+	uint32_t lead_tile = m->cores[lc].tile, lead_core = m->cores[lc].core,
+	         me = m->cores[c].core;
+	recv(e, lead_tile, chan(lead_core, me, 0));
 	xfer(e, OP_tld, sh->x_addr, sh->tm_x, l->in_len * asz);
-	compute_share(e, i, sh);
+	compute_share(e, i, sh, sh->x_addr, smp == 0);
 	xfer(e, OP_tst, sh->part_addr, sh->tm_part, n * 4);
-	send(e, sh->tm_part, sh->tm_recv, n * 4, m->cores[0].tile, chan(me, lead_core, 1));
+	send(e, sh->tm_part, sh->tm_recv, n * 4, lead_tile, chan(me, lead_core, 1));
 }
 
 /* The crossbar images of every block on core c. */
@@ -293,7 +305,7 @@ int
 cc_pass_codegen(CcModel *m, KProg *p, Diag *d)
 {
 	Em e;
-	uint32_t c, i;
+	uint32_t c, i, smp;
 	Insn halt;
 	(void)d;
 	memset(&e, 0, sizeof e);
@@ -303,23 +315,34 @@ cc_pass_codegen(CcModel *m, KProg *p, Diag *d)
 	memset(&halt, 0, sizeof halt);
 	halt.op = OP_halt;
 	for (c = 0; c < m->ncores; c++) {
-		int any = c == 0;
+		int any = 0;
 		for (i = 0; i < m->nlayers && !any; i++)
-			any = m->shares[i * m->ncores + c].n > 0;
+			any = m->shares[i * m->ncores + c].n > 0 || m->lead[i].core == c;
 		if (!any)
 			continue;
 		begin_core(&e, m->cores[c].tile, m->cores[c].core);
 		add_images(&e, c);
-		for (i = 0; i < m->nlayers; i++) {
-			uint32_t pc0 = e.kc->ncode;
-			if (c == 0)
-				leader_layer(&e, i);
-			else if (m->shares[i * m->ncores + c].n)
-				worker_layer(&e, i, c);
-			if (e.kc->ncode > pc0)
-				kprog_add_sym(p, m->layers[i].name, m->cores[c].tile,
-				              m->cores[c].core, pc0, e.kc->ncode - pc0);
-		}
+		for (smp = 0; smp < m->batch; smp++)
+			for (i = 0; i < m->nlayers; i++) {
+				uint32_t pc0 = e.kc->ncode;
+				if (m->lead[i].core == c)
+					leader_layer(&e, i, smp);
+				else if (m->shares[i * m->ncores + c].n)
+					worker_layer(&e, i, c, smp);
+				if (e.kc->ncode > pc0) {
+					/* A layer's later code ranges on the same core (later
+					 * samples) are NAME@2, NAME@3, ...: one layer in the
+					 * statistics. */
+					char nm[300];
+					if (smp == 0)
+						snprintf(nm, sizeof nm, "%s", m->layers[i].name);
+					else
+						snprintf(nm, sizeof nm, "%s@%u", m->layers[i].name,
+						         smp + 1);
+					kprog_add_sym(p, nm, m->cores[c].tile, m->cores[c].core,
+					              pc0, e.kc->ncode - pc0);
+				}
+			}
 		emit(&e, &halt);
 	}
 	return 0;

@@ -77,8 +77,8 @@ int
 cc_eval_float(Graph *g, const float *in, float *out, Diag *d)
 {
 	CcModel m;
-	uint32_t i, maxlen;
-	float *a, *b;
+	uint32_t i, b, maxlen;
+	float *a, *t;
 	memset(&m, 0, sizeof m);
 	m.g = g;
 	if (cc_pass_check(&m, d))
@@ -88,15 +88,17 @@ cc_eval_float(Graph *g, const float *in, float *out, Diag *d)
 		if (m.layers[i].out_len > maxlen)
 			maxlen = m.layers[i].out_len;
 	a = malloc(sizeof(float) * maxlen);
-	b = malloc(sizeof(float) * maxlen);
-	memcpy(a, in, sizeof(float) * m.in_len);
-	for (i = 0; i < m.nlayers; i++) {
-		float *tmp;
-		cc_layer_float(&m.layers[i], a, b, NULL);
-		tmp = a, a = b, b = tmp;
+	t = malloc(sizeof(float) * maxlen);
+	for (b = 0; b < m.batch; b++) {
+		memcpy(a, in + (size_t)b * m.in_len, sizeof(float) * m.in_len);
+		for (i = 0; i < m.nlayers; i++) {
+			float *tmp;
+			cc_layer_float(&m.layers[i], a, t, NULL);
+			tmp = a, a = t, t = tmp;
+		}
+		memcpy(out + (size_t)b * m.out_len, a, sizeof(float) * m.out_len);
 	}
-	memcpy(out, a, sizeof(float) * m.out_len);
 	free(a);
-	free(b);
+	free(t);
 	return 0;
 }

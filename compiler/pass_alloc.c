@@ -1,6 +1,8 @@
 /* pass_alloc.c: scratchpad and tile-memory addresses for every buffer of every core.
  * A bump allocator per core and per tile, aligned to 16 bytes; buffers are not reused across
- * layers (simple and safe; the scratchpad checks below say when a model outgrows it). */
+ * layers (simple and safe; cc_check_memory says when a model outgrows a memory).
+ * Requires: tiled and placed model. Produces: each layer's leader and its buffers, each share's
+ * buffers, each block's partial-sum buffer. */
 #include <string.h>
 
 #include "ccint.h"
@@ -13,46 +15,75 @@ cc_bump(uint32_t *used, uint32_t bytes)
 	return a;
 }
 
+static uint32_t
+core_of_block(const CcModel *m, const CcBlock *b)
+{
+	uint32_t i;
+	for (i = 0; i < m->ncores; i++)
+		if (m->cores[i].tile == b->tile && m->cores[i].core == b->core)
+			return i;
+	return 0;
+}
+
 int
 cc_pass_alloc(CcModel *m, Diag *d)
 {
-	const HwArch *a = m->arch;
-	uint32_t asz = cc_type_size(m->aty), i, c, maxv = m->in_len, lead_tile = m->cores[0].tile;
+	uint32_t asz = cc_type_size(m->aty), i, c, b;
 	uint32_t *spad = m->spad_used, *tmem = m->tmem_used;
-	if (m->ncores > 1024 || (uint32_t)a->chip.tiles > 1024)
+	if (m->ncores > 1024 || (uint32_t)m->arch->chip.tiles > 1024)
 		return cc_layer_error(m, &m->layers[0], d, "more than 1024 cores or tiles in use");
 	memset(m->spad_used, 0, sizeof m->spad_used);
 	memset(m->tmem_used, 0, sizeof m->tmem_used);
-	for (i = 0; i < m->nlayers; i++)
-		if (m->layers[i].out_len > maxv)
-			maxv = m->layers[i].out_len;
-	/* Leader: activation buffers (wide enough for 16-bit outputs), totals, received partials.
-	 */
-	m->x_addr[0] = cc_bump(&spad[0], maxv * 2);
-	m->x_addr[1] = cc_bump(&spad[0], maxv * 2);
-	m->total_addr = cc_bump(&spad[0], maxv * 4);
-	m->recv_addr = cc_bump(&spad[0], maxv * 4);
-	m->tm_x_stage = cc_bump(&tmem[lead_tile], maxv * asz);
+	m->lead = arena_alloc(m->g->arena, sizeof(CcLead) * m->nlayers);
+	/* Leaders: the core of each layer's first block. */
+	for (b = 0; b < m->nblocks; b++)
+		if (b == 0 || m->blocks[b - 1].layer != m->blocks[b].layer)
+			m->lead[m->blocks[b].layer].core = core_of_block(m, &m->blocks[b]);
 	for (i = 0; i < m->nlayers; i++) {
 		CcLayer *l = &m->layers[i];
+		CcLead *ld = &m->lead[i];
+		uint32_t lc = ld->core, ltile = m->cores[lc].tile, nothers = 0;
+		int last = i + 1 == m->nlayers;
+		if (i == 0) {
+			ld->x_addr = cc_bump(&spad[lc], m->batch * l->in_len * asz);
+		} else if (m->lead[i - 1].core == lc) {
+			ld->x_addr = m->lead[i - 1].y_addr;
+		} else {
+			CcLead *prev = &m->lead[i - 1];
+			ld->x_addr = cc_bump(&spad[lc], l->in_len * asz);
+			ld->tm_in = cc_bump(&tmem[ltile], l->in_len * asz);
+			prev->tm_out = cc_bump(&tmem[m->cores[prev->core].tile], l->in_len * asz);
+		}
+		/* outputs: 16-bit at most; the last layer keeps every sample */
+		ld->y_addr = cc_bump(&spad[lc], (last ? m->batch : 1) * l->out_len * 2);
+		ld->total_addr = cc_bump(&spad[lc], l->out_len * 4);
+		ld->recv_addr = cc_bump(&spad[lc], l->out_len * 4);
+		ld->mult_addr = cc_bump(&spad[lc], l->out_len * 4);
+		if (l->bq)
+			ld->bias_addr = cc_bump(&spad[lc], l->out_len * 4);
+		if (l->act == CC_ACT_SILU)
+			ld->lut_addr = cc_bump(&spad[lc], 256);
+		for (c = 0; c < m->ncores; c++)
+			nothers += c != lc && m->shares[i * m->ncores + c].n > 0;
+		if (nothers)
+			ld->tm_stage = cc_bump(&tmem[ltile], l->in_len * asz);
 		for (c = 0; c < m->ncores; c++) {
 			CcShare *sh = &m->shares[i * m->ncores + c];
-			uint32_t b, tile = m->cores[c].tile;
+			uint32_t tile = m->cores[c].tile;
 			if (sh->n == 0)
 				continue;
-			sh->x_addr = c == 0 ? m->x_addr[i & 1] : cc_bump(&spad[c], l->in_len * asz);
-			sh->drive_addr =
-			    l->kind == CC_KAN ? cc_bump(&spad[c], l->rows * asz) : sh->x_addr;
+			sh->x_addr = c == lc ? ld->x_addr : cc_bump(&spad[c], l->in_len * asz);
+			sh->drive_addr = l->kind == CC_KAN ? cc_bump(&spad[c], l->rows * asz) : 0;
 			sh->part_addr = cc_bump(&spad[c], (sh->c_hi - sh->c_lo) * 4);
 			for (b = sh->first; b < sh->first + sh->n; b++)
 				m->blocks[b].out_addr = cc_bump(&spad[c], m->blocks[b].cols * 4);
 			if (l->kind == CC_KAN)
 				sh->const_addr =
 				    cc_bump(&spad[c], 256 + 16 + (1u << l->sbu_sh) * (l->k + 1));
-			if (c != 0) {
+			if (c != lc) {
 				sh->tm_x = cc_bump(&tmem[tile], l->in_len * asz);
 				sh->tm_part = cc_bump(&tmem[tile], (sh->c_hi - sh->c_lo) * 4);
-				sh->tm_recv = cc_bump(&tmem[lead_tile], (sh->c_hi - sh->c_lo) * 4);
+				sh->tm_recv = cc_bump(&tmem[ltile], (sh->c_hi - sh->c_lo) * 4);
 			}
 		}
 	}

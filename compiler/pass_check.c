@@ -40,13 +40,13 @@ node_error(const CcModel *m, const IrNode *n, Diag *d, const char *fmt, ...)
 	return diag_err(d, m->g->file, "%s", msg);
 }
 
-/* The feature count of a [1, F] or [F] tensor, or 0 if it is not a single vector. */
+/* The feature count of a [batch, F] (or [F] when batch is 1) tensor, or 0. */
 static uint32_t
-vec_len(const IrType *t)
+vec_len(const IrType *t, uint32_t batch)
 {
-	if (t->rank == 1)
+	if (t->rank == 1 && batch == 1)
 		return (uint32_t)t->dim[0];
-	if (t->rank == 2 && t->dim[0] == 1)
+	if (t->rank == 2 && t->dim[0] == (int64_t)batch)
 		return (uint32_t)t->dim[1];
 	return 0;
 }
@@ -160,15 +160,15 @@ cc_pass_check(CcModel *m, Diag *d)
 		return diag_err(d, g->file,
 		                "the CIM target compiles models with one output (this one has %u)",
 		                g->noutputs);
-	m->in_len = vec_len(&in->type);
+	m->batch = in->type.rank == 2 ? (uint32_t)in->type.dim[0] : 1;
+	m->in_len = in->type.rank <= 2 ? vec_len(&in->type, m->batch) : 0;
 	m->in_name = in->name;
 	m->in_loc = in->loc;
-	if (!m->in_len)
+	if (!m->in_len || m->batch > 4096)
 		return diag_at(
 		    d, g->file, (int)in->loc.line, (int)in->loc.col,
 		    diag_src_line(g->src, (int)in->loc.line),
-		    "input '%s' must be one vector ([1, F] or [F]); batches are not supported "
-		    "by the CIM target yet",
+		    "input '%s' must be [F] or [B, F] with B <= 4096 samples of F features",
 		    in->name);
 	m->layers = arena_alloc(g->arena, sizeof(CcLayer) * (g->nnodes + 1));
 	for (i = 0; i < g->nnodes; i++) {
@@ -195,11 +195,13 @@ cc_pass_check(CcModel *m, Diag *d)
 			l->node = i;
 			l->loc = n->loc;
 			l->name = out->name;
-			l->in_len = vec_len(&g->tensors[n->in[0]].type);
-			l->out_len = vec_len(&out->type);
+			l->in_len = vec_len(&g->tensors[n->in[0]].type, m->batch);
+			l->out_len = vec_len(&out->type, m->batch);
 			if (!l->in_len || !l->out_len)
-				return node_error(m, n, d, "'%s' must map one vector to one vector",
-				                  ir_ops[n->op].name);
+				return node_error(
+				    m, n, d,
+				    "'%s' must map [B, F] to [B, F'] (one vector per sample)",
+				    ir_ops[n->op].name);
 			if (n->op == IR_OP_linear ? build_linear(m, n, l, d)
 			                          : build_kan(m, i, n, l, d))
 				return -1;

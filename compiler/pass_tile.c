@@ -33,6 +33,7 @@ cc_pass_tile(CcModel *m, Diag *d)
 	    (uint32_t)(((1u << a->mvmu.dac_bits) - 1) * ((1u << a->mvmu.cell_bits) - 1));
 	uint64_t slots = (uint64_t)a->chip.tiles * (uint64_t)a->tile.cores * M, need = 0, s = 0;
 	uint32_t i, maxrows = 0;
+	int spread;
 	Arena *ar = m->g->arena;
 	if (!a->d.digital && m->opt.adc_exact) {
 		/* ADC-aware tiling: at most (2^adc_bits - 1) / per_row rows per block keeps every
@@ -74,6 +75,19 @@ cc_pass_tile(CcModel *m, Diag *d)
 		return cc_layer_error(
 		    m, &m->layers[0], d,
 		    "the compiler supports at most 8 cores per tile (message channels)");
+	/* -O2 with a batch: start every layer on a core of its own when the chip has cores enough,
+	 * so that successive samples flow through the layers as a pipeline. */
+	{
+		uint64_t cores_needed = 0;
+		for (i = 0; i < m->nlayers; i++) {
+			const CcLayer *l = &m->layers[i];
+			uint64_t nb =
+			    ((l->rows + R - 1) / R) * (uint64_t)((l->out_len + C - 1) / C);
+			cores_needed += (nb + M - 1) / M;
+		}
+		spread = m->batch > 1 && m->opt.opt_level >= 2 &&
+		         cores_needed <= (uint64_t)a->chip.tiles * (uint64_t)a->tile.cores;
+	}
 	m->blocks = arena_alloc(ar, sizeof(CcBlock) * need);
 	m->cores = arena_alloc(ar, sizeof(CcCoreRef) * (need + 1));
 	m->ncores = 0;
@@ -81,6 +95,8 @@ cc_pass_tile(CcModel *m, Diag *d)
 	for (i = 0; i < m->nlayers; i++) {
 		const CcLayer *l = &m->layers[i];
 		uint32_t c0, r0;
+		if (spread && s % M)
+			s += M - s % M;
 		for (c0 = 0; c0 < l->out_len; c0 += C)
 			for (r0 = 0; r0 < l->rows; r0 += R) {
 				CcBlock *b = &m->blocks[m->nblocks++];

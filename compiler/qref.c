@@ -104,7 +104,7 @@ drive_of(const CcModel *m, const CcLayer *l, const int32_t *x, int32_t *drive)
 int
 cc_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d)
 {
-	uint32_t i, c, b, maxv = m->in_len, maxrows = 0;
+	uint32_t i, c, b, smp, maxv = m->in_len, maxrows = 0;
 	int32_t *x, *y, *drive;
 	int64_t *dot;
 	int32_t *total, *part;
@@ -121,46 +121,51 @@ cc_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d)
 	dot = xcalloc(maxv, sizeof *dot);
 	total = xcalloc(maxv, sizeof *total);
 	part = xcalloc(maxv, sizeof *part);
-	memcpy(x, in, sizeof(int32_t) * m->in_len);
-	for (i = 0; i < m->nlayers; i++) {
-		const CcLayer *l = &m->layers[i];
-		uint32_t o;
-		unsigned prety = l->act == CC_ACT_SILU ? TY_I8 : l->yty;
-		drive_of(m, l, x, drive);
-		memset(total, 0, sizeof(int32_t) * l->out_len);
-		/* Core by core in the leader's order (leader first); within a core, block order. */
-		for (c = 0; c < m->ncores; c++) {
-			const CcShare *sh = &m->shares[i * m->ncores + c];
-			if (!sh->n)
-				continue;
-			for (b = sh->first; b < sh->first + sh->n; b++) {
-				const CcBlock *bl = &m->blocks[b];
-				int first = b == sh->first || m->blocks[b - 1].c0 != bl->c0;
-				uint32_t j;
-				block_dot(m, l, bl, drive, dot);
-				for (j = 0; j < bl->cols; j++) {
-					int32_t v = cc_sat(dot[j], TY_I32);
-					int32_t *p = &part[bl->c0 - sh->c_lo + j];
-					*p = first ? v : cc_sat((int64_t)*p + v, TY_I32);
+	for (smp = 0; smp < m->batch; smp++) {
+		memcpy(x, in + (size_t)smp * m->in_len, sizeof(int32_t) * m->in_len);
+		for (i = 0; i < m->nlayers; i++) {
+			const CcLayer *l = &m->layers[i];
+			uint32_t o;
+			unsigned prety = l->act == CC_ACT_SILU ? TY_I8 : l->yty;
+			drive_of(m, l, x, drive);
+			memset(total, 0, sizeof(int32_t) * l->out_len);
+			/* Core by core in the leader's order (the leader first, then the others in
+			 * core order); within a core, block order. */
+			for (c = 0; c < m->ncores + 1; c++) {
+				uint32_t core = c == 0 ? m->lead[i].core : c - 1;
+				const CcShare *sh = &m->shares[i * m->ncores + core];
+				if (!sh->n || (c > 0 && core == m->lead[i].core))
+					continue;
+				for (b = sh->first; b < sh->first + sh->n; b++) {
+					const CcBlock *bl = &m->blocks[b];
+					int first = b == sh->first || m->blocks[b - 1].c0 != bl->c0;
+					uint32_t j;
+					block_dot(m, l, bl, drive, dot);
+					for (j = 0; j < bl->cols; j++) {
+						int32_t v = cc_sat(dot[j], TY_I32);
+						int32_t *p = &part[bl->c0 - sh->c_lo + j];
+						*p = first ? v : cc_sat((int64_t)*p + v, TY_I32);
+					}
 				}
+				for (o = sh->c_lo; o < sh->c_hi; o++)
+					total[o] =
+					    cc_sat((int64_t)total[o] + part[o - sh->c_lo], TY_I32);
 			}
-			for (o = sh->c_lo; o < sh->c_hi; o++)
-				total[o] = cc_sat((int64_t)total[o] + part[o - sh->c_lo], TY_I32);
+			for (o = 0; o < l->out_len; o++) {
+				int64_t v = total[o];
+				if (l->bq)
+					v = cc_sat(v + l->bq[o], TY_I32);
+				v = cc_sat(cc_rshift_round(v * l->mult[o], l->shift), prety);
+				if (l->act == CC_ACT_RELU)
+					v = v > 0 ? v : 0;
+				else if (l->act == CC_ACT_SILU)
+					v = l->act_lut[v + 128];
+				y[o] = (int32_t)v;
+			}
+			memcpy(x, y, sizeof(int32_t) * l->out_len);
 		}
-		for (o = 0; o < l->out_len; o++) {
-			int64_t v = total[o];
-			if (l->bq)
-				v = cc_sat(v + l->bq[o], TY_I32);
-			v = cc_sat(cc_rshift_round(v * l->mult[o], l->shift), prety);
-			if (l->act == CC_ACT_RELU)
-				v = v > 0 ? v : 0;
-			else if (l->act == CC_ACT_SILU)
-				v = l->act_lut[v + 128];
-			y[o] = (int32_t)v;
-		}
-		memcpy(x, y, sizeof(int32_t) * l->out_len);
+		memcpy(out + (size_t)smp * m->out_len, x, sizeof(int32_t) * m->out_len);
 	}
-	memcpy(out, x, sizeof(int32_t) * m->out_len);
 	free(x), free(y), free(drive), free(dot), free(total), free(part);
 	return 0;
 }

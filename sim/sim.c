@@ -58,14 +58,27 @@ seg_load(uint8_t *mem, const KSegs *sg)
 		memcpy(mem + sg->v[i].addr, sg->v[i].bytes, sg->v[i].len);
 }
 
+/* The layer a symbol belongs to: NAME@K (K digits) is another code range of layer NAME. */
+static size_t
+layer_base_len(const char *name)
+{
+	const char *at = strrchr(name, '@');
+	size_t n = strlen(name);
+	if (at && at[1] && strspn(at + 1, "0123456789") == strlen(at + 1))
+		n = (size_t)(at - name);
+	return n;
+}
+
 static uint32_t
 layer_index(Sim *s, const char *name)
 {
 	uint32_t i;
+	size_t n = layer_base_len(name);
 	for (i = 1; i < s->nlayers; i++)
-		if (strcmp(s->layer_names[i], name) == 0)
+		if (layer_base_len(s->layer_names[i]) == n &&
+		    strncmp(s->layer_names[i], name, n) == 0)
 			return i;
-	s->layer_names[s->nlayers] = name;
+	s->layer_names[s->nlayers] = arena_strndup(s->arena, name, n);
 	return s->nlayers++;
 }
 
@@ -165,6 +178,7 @@ sim_new(const HwArch *arch, const KProg *prog, const SimOptions *opt, Sim **out,
 {
 	Sim *s = xcalloc(1, sizeof *s);
 	uint32_t i, t, k;
+	s->arena = arena_new();
 	*out = NULL;
 	if (opt)
 		s->opt = *opt;
@@ -308,6 +322,7 @@ sim_free(Sim *s)
 	free(s->woken);
 	free(s->stats.cores);
 	free(s->stats.layers);
+	arena_free(s->arena);
 	free(s);
 }
 

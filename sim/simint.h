@@ -91,7 +91,8 @@ struct Sim {
 	uint64_t dram_free;
 	uint64_t *link_free; /* 4 links per tile: E, W, N, S outputs */
 	uint32_t nlayers;
-	const char **layer_names;
+	const char **layer_names; /* layer base names (arena) */
+	Arena *arena;
 	uint64_t rng;
 	SimTrace *trace;
 	SimStats stats;

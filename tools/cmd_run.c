@@ -66,6 +66,8 @@ run(const CliCmd *cmd, CliArgs *a)
 	if (ccjob_load(cmd, a, &j, &d) || cc_compile(j.g, &j.arch, &j.opt, &p, &m, &d))
 		goto out;
 	cc_model_io(m, &nin, &sin, &nout, &sout);
+	nin *= cc_model_batch(m);
+	nout *= cc_model_batch(m);
 	for (i = 0; i < p->nio; i++)
 		if (p->io[i].dir == KDIR_IN)
 			tin = &p->io[i];

@@ -34,7 +34,7 @@ run_model(const char *model, const char *arch_path, const CcOptions *o, int ninp
 	KProg *p = NULL;
 	CcModel *m = NULL;
 	Run r = {0, 0, 0, 0, 1};
-	uint32_t nin, nout, i, k;
+	uint32_t nin, nout, i, k, B;
 	double sin, sout;
 	uint64_t st = 99;
 	ck_assert_msg(hw_arch_load(&arch, arch_path, &d) == 0, "%s", d.msg);
@@ -42,6 +42,9 @@ run_model(const char *model, const char *arch_path, const CcOptions *o, int ninp
 	ck_assert_msg(g != NULL, "%s", d.msg);
 	ck_assert_msg(cc_compile(g, &arch, o, &p, &m, &d) == 0, "%s", d.msg);
 	cc_model_io(m, &nin, &sin, &nout, &sout);
+	B = cc_model_batch(m);
+	nin *= B;
+	nout *= B;
 	for (k = 0; k < (uint32_t)ninputs; k++) {
 		float *x = malloc(sizeof(float) * nin), *yf = malloc(sizeof(float) * nout);
 		int32_t *xq = malloc(sizeof(int32_t) * nin), *yq = malloc(sizeof(int32_t) * nout);
@@ -106,8 +109,11 @@ run_model(const char *model, const char *arch_path, const CcOptions *o, int ninp
 }
 
 static const char *const examples[] = {
-    SRC("examples/kan/digits_kan.kir"),       SRC("examples/kan/digits_mlp.kir"),
-    SRC("examples/kan/wide_kan.kir"),         SRC("tests/compiler/cases/tiny_linear.kir"),
+    SRC("examples/kan/digits_kan.kir"),
+    SRC("examples/kan/digits_mlp.kir"),
+    SRC("examples/kan/wide_kan.kir"),
+    SRC("tests/compiler/cases/batch_mlp.kir"),
+    SRC("tests/compiler/cases/tiny_linear.kir"),
     SRC("tests/compiler/cases/tiny_kan.kir"),
 };
 
@@ -116,7 +122,7 @@ START_TEST(sim_equals_integer_reference)
 	CcOptions o;
 	Run r;
 	cc_options_default(&o);
-	r = run_model(examples[_i], EDGE, &o, _i == 2 ? 2 : 8);
+	r = run_model(examples[_i], EDGE, &o, _i == 2 ? 2 : 6);
 	ck_assert_msg(r.exact, "%s: simulator differs from the integer reference", examples[_i]);
 	/* Exact ADC tiling: the only error is fixed-point rounding; stay within 6% of the output
 	 * range of the float reference. */
@@ -148,6 +154,12 @@ START_TEST(small_arch_many_blocks)
 	r = run_model(SRC("tests/compiler/cases/tiny_kan.kir"), SIMTEST, &o, 6);
 	ck_assert(r.exact);
 	r = run_model(SRC("tests/compiler/cases/tiny_linear.kir"), SIMTEST, &o, 6);
+	ck_assert(r.exact);
+	/* a batch pipelined over several cores and tiles */
+	r = run_model(SRC("tests/compiler/cases/batch_mlp.kir"), SIMTEST, &o, 3);
+	ck_assert(r.exact);
+	o.opt_level = 0;
+	r = run_model(SRC("tests/compiler/cases/batch_mlp.kir"), SIMTEST, &o, 3);
 	ck_assert(r.exact);
 }
 END_TEST
@@ -229,7 +241,7 @@ static const struct {
 } bad[] = {
     {"tests/compiler/cases/bad_op.kir", SIMTEST, ":6:8: error:", "op 'softmax' is not supported"},
     {"tests/compiler/cases/bad_branch.kir", SIMTEST, ":6:8: error:", "chain of layers"},
-    {"tests/compiler/cases/bad_batch.kir", SIMTEST, ":3:9: error:", "batches are not supported"},
+    {"tests/compiler/cases/bad_batch.kir", SIMTEST, ":3:9: error:", "must be [F] or [B, F]"},
     {"tests/compiler/cases/bad_relu_first.kir", SIMTEST, ":5:8: error:", "must follow a linear"},
     {"examples/kan/wide_kan.kir", SIMTEST, ":9:8: error:", "does not fit on 'sim-test'"},
     {"examples/kan/too_big_kan.kir", EDGE, ":8:8: error:", "100 blocks short"},
@@ -271,11 +283,11 @@ main(void)
 	SRunner *sr;
 	int nf;
 	tcase_set_timeout(t, 300);
-	tcase_add_loop_test(t, sim_equals_integer_reference, 0, 5);
-	tcase_add_loop_test(t, lossy_adc_emulated_exactly, 0, 5);
+	tcase_add_loop_test(t, sim_equals_integer_reference, 0, 6);
+	tcase_add_loop_test(t, lossy_adc_emulated_exactly, 0, 6);
 	tcase_add_test(t, small_arch_many_blocks);
 	tcase_add_test(t, row_gating_cuts_kan_mvm_energy);
-	tcase_add_loop_test(t, o2_not_slower_than_o0, 0, 3);
+	tcase_add_loop_test(t, o2_not_slower_than_o0, 0, 4);
 	tcase_add_loop_test(t, golden_code, 0, 2);
 	tcase_add_test(t, deterministic_binary);
 	tcase_add_loop_test(t, bad_models, 0, (int)(sizeof bad / sizeof bad[0]));
