@@ -233,6 +233,7 @@ rf_plot_write(const RfPlot *p, const char *path, Diag *d)
 		diag_err(d, path, "cannot write: %s", strerror(errno));
 		goto out;
 	}
+	(void)fchmod(fd, 0644); /* mkstemp made it private; a plot is an ordinary file */
 	close(fd);
 	if (write_data(p, data, d) || write_script(p, script, data, tmp, svg, d))
 		goto fail;
