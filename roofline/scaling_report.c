@@ -49,11 +49,19 @@ rf_scaling_print(const RfScaling *s, FILE *f)
 	        fm->ffn == RF_FFN_KAN ? "" : "", fm->attn == RF_ATTN_SPARSE ? "sparse" : "dense",
 	        fm->attn == RF_ATTN_SPARSE ? fm->keep : 1.0, fm->batch, c->weight_bits,
 	        c->input_bits, fm->kv_bits ? fm->kv_bits : c->input_bits);
-	fprintf(f,
-	        "capacity: %lld bytes = %.4g weights in %lld MVMUs; cliff: last resident model "
-	        "%.4g params, first streamed %.4g (closed form %.4g)\n",
-	        (long long)c->capacity_bytes, c->capacity_weights, (long long)c->mvmus,
-	        s->last_resident_params, s->cliff_params, s->cliff_params_closed);
+	fprintf(
+	    f,
+	    "capacity: %lld bytes = %.4g weights in %lld MVMUs (closed-form cliff %.4g params); ",
+	    (long long)c->capacity_bytes, c->capacity_weights, (long long)c->mvmus,
+	    s->cliff_params_closed);
+	if (s->last_resident_params <= 0)
+		fprintf(f, "no model of this family fits (the smallest has %.4g params)\n",
+		        s->cliff_params);
+	else if (!isfinite(s->cliff_params))
+		fprintf(f, "every model of this family fits\n");
+	else
+		fprintf(f, "cliff between %.4g params (last resident) and %.4g (first streamed)\n",
+		        s->last_resident_params, s->cliff_params);
 	fprintf(f, "\n%10s %5s %7s %7s %5s %5s %10s %8s %9s %11s %11s\n", "N", "L", "d", "d_ff",
 	        "heads", "kv", "weights B", "MVMUs", "resident", "T_x closed", "T_x numeric");
 	for (i = 0; i < s->npts; i++) {
