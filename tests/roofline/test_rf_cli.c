@@ -148,6 +148,12 @@ START_TEST(no_partial_files)
 	ck_assert_msg(strstr(out, "error: gnuplot"), "%s", out);
 	free(out);
 	ck_assert_int_eq(entries(dir), 0);
+	snprintf(cmd, sizeof cmd, "KOLMO_GNUPLOT=%s/none %s roofline %s --arch %s -o %s", dir,
+	         KOLMO_BIN, KIR, EDGE, path);
+	ck_assert_int_ne(run(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "gnuplot not found (install gnuplot-nox"), "%s", out);
+	free(out);
+	ck_assert_int_eq(entries(dir), 0);
 	snprintf(cmd, sizeof cmd, "%s roofline %s --arch %s -o %s/r.pdf", KOLMO_BIN, KIR, EDGE,
 	         dir);
 	ck_assert_int_ne(run(cmd, &out), 0);
