@@ -152,6 +152,10 @@ node_desc(Ctx *x, IrNodeId nid, RfOpDesc *o, Diag *d)
 	snprintf(o->name, sizeof o->name, "%s", g->tensors[y].name);
 	snprintf(o->op, sizeof o->op, "%s", ir_ops[nd->op].name);
 	o->gate = 1;
+	/* With row gating a row is activated only when its input is nonzero, which depends on
+	 * the data (ReLU zeros, a spline row outside its input's knot interval): the energy
+	 * bound counts no row activation. */
+	o->gate_min = 0;
 
 	if (nd->op == IR_OP_reshape)
 		return 0; /* metadata only */
@@ -163,10 +167,9 @@ node_desc(Ctx *x, IrNodeId nid, RfOpDesc *o, Diag *d)
 		if (is_matrix(g, nd, i))
 			continue; /* the matrix itself: in the arrays */
 		o->in_bytes += elems(g, t) * ab;
-		if (g->tensors[t].kind == IR_INPUT && !x->seen_input[t]) {
-			x->seen_input[t] = 1;
-			o->dram_bytes += elems(g, t) * ab;
-		}
+		/* The model's inputs and outputs are placed on chip by the host, as the simulator
+		 * loads them; only spills go to DRAM. */
+		(void)x;
 		if (g->tensors[t].kind != IR_WEIGHT &&
 		    elems(g, t) * ab > (double)c->tmem_total_bytes)
 			o->dram_bytes += elems(g, t) * ab; /* spilled: read back from DRAM */
@@ -174,8 +177,7 @@ node_desc(Ctx *x, IrNodeId nid, RfOpDesc *o, Diag *d)
 	for (i = 0; i < nd->nout; i++) {
 		IrTensorId t = nd->out[i];
 		o->out_bytes += elems(g, t) * ab;
-		if (g->tensors[t].kind == IR_OUTPUT ||
-		    elems(g, t) * ab > (double)c->tmem_total_bytes)
+		if (elems(g, t) * ab > (double)c->tmem_total_bytes)
 			o->dram_bytes += elems(g, t) * ab;
 	}
 
@@ -188,6 +190,7 @@ node_desc(Ctx *x, IrNodeId nid, RfOpDesc *o, Diag *d)
 		o->rows = (int64_t)(in * (nb + 1));
 		o->cols = dim(g, y, -1);
 		o->gate = (k + 2) / (nb + 1);
+
 		o->sbu_values = o->m * in * nb;
 		o->drive_bytes = o->m * (double)o->rows * ab;
 		if (ir_attr(g, nid, "base_activation")->i == 0)

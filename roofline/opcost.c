@@ -65,7 +65,7 @@ cost_mvm(const RfCeilings *c, const RfOpDesc *d, double res, RfOpCost *o, double
 
 	/* One conversion (or adder-tree reduction) per column, slice, input cycle and row block. */
 	convs = m * S * Cin * (double)d->cols * (double)nr;
-	acts = m * S * Cin * d->gate * (double)d->rows * (double)nc;
+	acts = m * S * Cin * d->gate_min * (double)d->rows * (double)nc;
 	n[HW_ACT_xbar_row_activate] += acts;
 	n[HW_ACT_dac_drive] += acts;
 	if (c->digital) {

@@ -89,6 +89,7 @@ typedef struct RfOpDesc {
 	double m;           /* input vectors */
 	int64_t rows, cols; /* weight matrix: rows = inputs (KAN: in x (G+k+1)), cols = outputs */
 	double gate;        /* fraction of rows driven per vector: 1, or KAN (k+2)/(G+k+1) */
+	double gate_min;    /* fraction certainly driven (energy bound): 0 under row gating */
 	double drive_bytes; /* bytes of the drive written to the scratchpad first (KAN SBU) */
 	/* dynamic-operand products */
 	double dyn_macs;  /* multiply-accumulates */

@@ -82,6 +82,7 @@ push(Ops *o, const char *op, int layer)
 	snprintf(d->name, sizeof d->name, "l%d.%s", layer, op);
 	snprintf(d->op, sizeof d->op, "%s", op);
 	d->gate = 1;
+	d->gate_min = 0;
 	return d;
 }
 
