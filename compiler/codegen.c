@@ -127,6 +127,51 @@ put_const(Em *e, int first, uint32_t addr, const void *bytes, uint32_t len)
 		kprog_add_spad(e->kc, addr, bytes, len);
 }
 
+/* The KAN drive of the rows the share's blocks read: the base branch of the inputs whose base
+ * rows they cover and the spline basis of the inputs whose spline rows they cover (at -O0, of all
+ * inputs). Row ranges of the blocks are merged into at most a few intervals. */
+static void
+drive_ranges(Em *e, const CcLayer *l, const CcShare *sh, uint32_t x, uint32_t drive)
+{
+	const CcModel *m = e->m;
+	unsigned aty = m->aty, asz = cc_type_size(aty);
+	uint32_t lo[64], hi[64], n = 0, b, k, I = l->in_len, nb = l->nb;
+	if (e->opt < 2 || sh->n > 64) {
+		lo[0] = 0, hi[0] = l->rows, n = 1;
+	} else {
+		for (b = sh->first; b < sh->first + sh->n; b++) {
+			uint32_t r0 = m->blocks[b].r0, r1 = r0 + m->blocks[b].rows;
+			for (k = 0; k < n; k++)
+				if (r0 <= hi[k] && r1 >= lo[k]) {
+					lo[k] = r0 < lo[k] ? r0 : lo[k];
+					hi[k] = r1 > hi[k] ? r1 : hi[k];
+					break;
+				}
+			if (k == n)
+				lo[n] = r0, hi[n] = r1, n++;
+		}
+	}
+	for (k = 0; k < n; k++) {
+		/* base rows [lo, min(hi, I)) */
+		if (lo[k] < I) {
+			uint32_t a0 = lo[k], a1 = hi[k] < I ? hi[k] : I;
+			if (l->base_identity)
+				vop(e, OP_vmov, aty, aty, drive + a0 * asz, x + a0 * asz, -1,
+				    a1 - a0, 0);
+			else
+				vop(e, OP_vlut, TY_I8, TY_I8, drive + a0 * asz, x + a0 * asz,
+				    sh->const_addr, a1 - a0, 0);
+		}
+		/* spline rows: inputs whose segments intersect [max(lo, I), hi) */
+		if (hi[k] > I) {
+			uint32_t s0 = (lo[k] > I ? lo[k] : I) - I, s1 = hi[k] - I;
+			uint32_t i0 = s0 / nb, i1 = (s1 + nb - 1) / nb;
+			vop(e, OP_sbu, aty, aty, drive + (I + i0 * nb) * asz, x + i0 * asz,
+			    sh->const_addr + 256, i1 - i0, 0);
+		}
+	}
+}
+
 /* The core's share of layer li on the input at x: drive, MVMs, partial sums at sh->part_addr.
  * first: the first sample (constants are emitted once). */
 static void
@@ -149,14 +194,9 @@ compute_share(Em *e, uint32_t li_, CcShare *sh, uint32_t x, int first)
 		memcpy(desc + 12, &zero, 4);
 		put_const(e, first, sh->const_addr + 256, desc, 16);
 		put_const(e, first, lut, l->basis_lut, (1u << l->sbu_sh) * (l->k + 1));
-		if (l->base_identity) {
-			vop(e, OP_vmov, aty, aty, drive, x, -1, l->in_len, 0);
-		} else {
+		if (!l->base_identity)
 			put_const(e, first, sh->const_addr, l->base_lut, 256);
-			vop(e, OP_vlut, TY_I8, TY_I8, drive, x, sh->const_addr, l->in_len, 0);
-		}
-		vop(e, OP_sbu, aty, aty, drive + l->in_len * asz, x, sh->const_addr + 256,
-		    l->in_len, 0);
+		drive_ranges(e, l, sh, x, drive);
 	}
 	for (b = sh->first; b < sh->first + sh->n; b++) {
 		const CcBlock *bl = &m->blocks[b];

@@ -16,12 +16,12 @@
 static const struct {
 	const char *model, *arch;
 } cases[] = {
-	{SRC("examples/kan/digits_kan.kir"), SRC("hwmodels/configs/edge-kan.yaml")},
-	{SRC("examples/kan/digits_mlp.kir"), SRC("hwmodels/configs/edge-kan.yaml")},
-	{SRC("examples/kan/wide_kan.kir"), SRC("hwmodels/configs/edge-kan.yaml")},
-	{SRC("tests/compiler/cases/batch_mlp.kir"), SRC("hwmodels/configs/edge-kan.yaml")},
-	{SRC("tests/compiler/cases/tiny_kan.kir"), SRC("tests/sim/sim-test.yaml")},
-	{SRC("tests/compiler/cases/batch_mlp.kir"), SRC("tests/sim/sim-test.yaml")},
+    {SRC("examples/kan/digits_kan.kir"), SRC("hwmodels/configs/edge-kan.yaml")},
+    {SRC("examples/kan/digits_mlp.kir"), SRC("hwmodels/configs/edge-kan.yaml")},
+    {SRC("examples/kan/wide_kan.kir"), SRC("hwmodels/configs/edge-kan.yaml")},
+    {SRC("tests/compiler/cases/batch_mlp.kir"), SRC("hwmodels/configs/edge-kan.yaml")},
+    {SRC("tests/compiler/cases/tiny_kan.kir"), SRC("tests/sim/sim-test.yaml")},
+    {SRC("tests/compiler/cases/batch_mlp.kir"), SRC("tests/sim/sim-test.yaml")},
 };
 
 START_TEST(sim_never_below_bound)
@@ -49,8 +49,8 @@ START_TEST(sim_never_below_bound)
 		x[i] = (int8_t)((int)(i * 37 % 201) - 100);
 	ck_assert_msg(sim_new(&arch, p, NULL, &s, &d) == 0, "%s", d.msg);
 	ck_assert_msg(sim_set_input(s, p->io[0].dir == KDIR_IN ? p->io[0].name : p->io[1].name, x,
-				    nin, &d) == 0,
-		      "%s", d.msg);
+	                            nin, &d) == 0,
+	              "%s", d.msg);
 	ck_assert_msg(sim_run(s, &d) == 0, "%s", d.msg);
 	st = sim_stats(s);
 	sim_energy(s, &arch, &e);
@@ -61,9 +61,9 @@ START_TEST(sim_never_below_bound)
 	       cases[_i].model, arch.name, st->latency_s, bound_lat,
 	       100 * bound_lat / st->latency_s, e.dynamic_j, rf.total.energy_dyn_j);
 	ck_assert_msg(st->latency_s >= bound_lat * (1 - 1e-9), "latency %g below the bound %g",
-		      st->latency_s, bound_lat);
+	              st->latency_s, bound_lat);
 	ck_assert_msg(e.dynamic_j >= rf.total.energy_dyn_j * (1 - 1e-9),
-		      "dynamic energy %g below the bound %g", e.dynamic_j, rf.total.energy_dyn_j);
+	              "dynamic energy %g below the bound %g", e.dynamic_j, rf.total.energy_dyn_j);
 	rf_model_free(&rf);
 	sim_free(s);
 	free(x);
