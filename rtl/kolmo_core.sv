@@ -841,8 +841,16 @@ module kolmo_core #(
     if (k >= SBU_STARTUP - 1 && sb_i >= n) done = 1'b1;
   endfunction
 
-  // SEL: rank every element (descending value, ties to the lower index), write the selected
-  // indices. Returns the count, or -1 on a fault.
+  // SEL: latch the vector into the unit's buffer, rank every element (descending value, ties to
+  // the lower index) and write the selected indices. Returns the count, or -1 on a fault.
+  longint sel_buf[MAX_SPAD];
+  function automatic u64 sel_rank(input u64 n, input u64 i);
+    u64 rank = 0;
+    for (u64 j = 0; j < n; j++)
+      if (sel_buf[sa(j)] > sel_buf[sa(i)] || (sel_buf[sa(j)] == sel_buf[sa(i)] && j < i)) rank++;
+    return rank;
+  endfunction
+
   function automatic longint sel_run();
     logic [1:0] ti = f_tin(ir);
     int unsigned si = tsize(ti);
@@ -850,27 +858,21 @@ module kolmo_core #(
     u64 count_sel;
     logic signed [95:0] total = 0, cdf = 0, tau;
     if (prm[P_HAS_SEL] == 0 || !vok(a, n, 4) || !vok(b, n, si)) return -1;
-    for (u64 i = 0; i < n; i++)
-      if (f_op(ir) == OP_TOPP && sp_ld(b + i * si, ti) < 0) return -1;
+    for (u64 i = 0; i < n; i++) begin
+      sel_buf[sa(i)] = sp_ld(b + i * si, ti);
+      if (f_op(ir) == OP_TOPP && sel_buf[sa(i)] < 0) return -1;
+    end
     if (f_op(ir) == OP_TOPK) begin
       if ($signed(r(f_c(ir))) < 0) return -1;
       count_sel = 64'(r(f_c(ir))) < n ? 64'(r(f_c(ir))) : n;
     end else begin
       tau = 96'($signed(r(f_c(ir))));
-      for (u64 i = 0; i < n; i++) total = total + 96'(sp_ld(b + i * si, ti));
+      for (u64 i = 0; i < n; i++) total = total + 96'(sel_buf[sa(i)]);
       // walk the elements in rank order
       count_sel = 0;
       while (count_sel < n) begin
         longint v = 0;
-        for (u64 i = 0; i < n; i++) begin
-          u64 rank = 0;
-          longint vv = sp_ld(b + i * si, ti);
-          for (u64 j = 0; j < n; j++) begin
-            longint vj = sp_ld(b + j * si, ti);
-            if (vj > vv || (vj == vv && j < i)) rank++;
-          end
-          if (rank == count_sel) v = vv;
-        end
+        for (u64 i = 0; i < n; i++) if (sel_rank(n, i) == count_sel) v = sel_buf[sa(i)];
         cdf = cdf + 96'(v);
         if (cdf * 65536 > tau * total) break;
         count_sel++;
@@ -878,12 +880,7 @@ module kolmo_core #(
       if (count_sel == 0 && n > 0) count_sel = 1;
     end
     for (u64 i = 0; i < n; i++) begin
-      u64 rank = 0;
-      longint vv = sp_ld(b + i * si, ti);
-      for (u64 j = 0; j < n; j++) begin
-        longint vj = sp_ld(b + j * si, ti);
-        if (vj > vv || (vj == vv && j < i)) rank++;
-      end
+      u64 rank = sel_rank(n, i);
       if (rank < count_sel) sp_st_raw(a + rank * 4, TY_I32, i[31:0]);
     end
     count(ACT_sel_op, n * lg1(n));
