@@ -192,7 +192,14 @@ check_fault(Ctx *x, RtlCore *c, const Diag *sd, Diag *d)
 {
 	RtlRetire rr;
 	Diag rd = {0};
-	int st = rtl_core_step(c, rtl_core_cycles(c) + 1000000, &rr, &rd);
+	int st;
+	if (strstr(sd->msg, "limit of")) /* a limit of the run, not of the hardware */
+		return diag_err(
+		    d, NULL,
+		    "the C simulator faults: %s\n  (a simulation limit; the RTL agreed on "
+		    "all %llu instructions before it)",
+		    sd->msg, (unsigned long long)x->nhist);
+	st = rtl_core_step(c, rtl_core_cycles(c) + 1000000, &rr, &rd);
 	if (st < 0)
 		return diag_err(d, NULL, "the C simulator faults: %s\n  the RTL agrees: %s",
 		                sd->msg, rd.msg);

@@ -132,6 +132,7 @@ module kolmo_core #(
   longint u_xsum[MAX_U];
   int unsigned u_full[MAX_U], u_na[MAX_U];
   logic u_xbw[MAX_U];  // the unit is busy writing rows (xbw): no result to write back
+  logic u_bug[MAX_U];  // test hook: flip the low bit of this mvm's first result
   int in_x[MAX_U*MAX_R];  // input register
   logic in_act[MAX_U*MAX_R];  // row activated (gating)
   longint acc[MAX_U*MAX_C];  // shift-and-add accumulators
@@ -458,11 +459,14 @@ module kolmo_core #(
   function automatic void mvm_writeback(input int unsigned u);
     int unsigned cols = 32'(u_cols[u]);
     longint woff = longint'(1) << (prm[P_WEIGHT_BITS] - 1);
+    logic core_bug_store = bug_store;  // the instruction in flight's, kept
     for (int unsigned j = 0; j < cols; j++) begin
       longint v = acc[u*MAX_C+j] - woff * u_xsum[u];
       u64 a = u64'(u_out[u]) + 4 * j;
       if (u_acc[u]) v = v + sp_ld(a, TY_I32);
+      bug_store = u_bug[u] && j == 0;
       sp_st(a, TY_I32, v);
+      bug_store = core_bug_store;
     end
     count(ACT_out_reg_byte, u64'(cols) * 4);
     count(ACT_spad_write_byte, u64'(cols) * 4);
@@ -529,6 +533,8 @@ module kolmo_core #(
       u_tc[u] = conv > 64'(prm[P_READ_CYC]) ? 32'(conv) : prm[P_READ_CYC];
     end
     u_ic[u] = 0;
+    u_bug[u] = 32'(OP_MVM) == prm[P_BUG_OP] && prm[P_BUG_KIND] == 0;
+    u_xbw[u] = 1'b0;
     u_st[u] = U_INPUT;
     mvm_input_cycle(u);
     u_left[u] = u_tc[u] - 1;
