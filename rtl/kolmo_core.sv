@@ -1088,7 +1088,7 @@ module kolmo_core #(
     if (done && !fault) begin
       if (32'(op) == prm[P_BUG_OP] && prm[P_BUG_KIND] == 1 && state != S_LATE) begin
         state = S_LATE;
-        next_pc = npc;
+        next_pc = op == OP_HALT ? pc : npc;
       end else if (op == OP_HALT) begin
         retire(pc);
         halted = 1'b1;
@@ -1172,7 +1172,10 @@ module kolmo_core #(
           end
         end
         S_EXEC: exec_cycle();
-        default: retire(next_pc);  // S_LATE
+        default: begin  // S_LATE
+          retire(next_pc);
+          if (f_op(ir) == OP_HALT) halted = 1'b1;
+        end
       endcase
       cyc = cyc + 1;
     end
