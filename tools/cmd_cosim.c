@@ -11,7 +11,7 @@ static const CliOpt opts[] = {
     {"core", 0, "T.C", "the core to co-simulate (default: the program's only core)"},
     {"vcd", 0, "W.vcd", "write the RTL's waveform (VCD) there"},
     {"json", 0, NULL, "print the result as JSON"},
-    {"set", 0, "KEY=VAL,..", "override architecture parameters (as kolmo dse does)"},
+    {"set", 0, "KEY=VAL,..", "override architecture parameters, e.g. mvmu.adc_bits=4"},
     {"max-cycles", 0, "N", "stop past this many cycles (default 10^9)"},
     {"inject-bug", 0, "MNEM[:late]",
      "test hook: corrupt one instruction in the RTL (its result's low bit, or one cycle late)"},
