@@ -88,33 +88,45 @@ kan(Ctx *c, IrNodeId id, const IrNode *n, float *y, Diag *d)
 	int ident = ir_attr_int(g, id, "base_activation") == 1;
 	int64_t nk = G + 2 * k + 1, r, o, i, j;
 	double *t = malloc(sizeof(double) * (size_t)nk), *bs = malloc(sizeof(double) * (size_t)nk);
+	/* per row: the base activation and the nb basis values of every input, then the sums */
+	double *act = malloc(sizeof(double) * (size_t)I),
+	       *bas = malloc(sizeof(double) * (size_t)(I * nb));
 	(void)d;
-	for (r = 0; r < rows; r++)
+	for (r = 0; r < rows; r++) {
+		for (i = 0; i < I; i++) {
+			double xv = x[r * I + i];
+			for (j = 0; j < nk; j++) {
+				if (pk)
+					t[j] = pk[i * nk + j];
+				else if (kn->set)
+					t[j] = kn->floats[j];
+				else
+					t[j] = range->floats[0] +
+					       (double)(j - k) *
+					           (range->floats[1] - range->floats[0]) /
+					           (double)G;
+			}
+			cc_bspline_basis(t, (uint32_t)nk, (uint32_t)k, xv, bs);
+			act[i] = ident ? xv : silu(xv);
+			for (j = 0; j < nb; j++)
+				bas[i * nb + j] = bs[j];
+		}
 		for (o = 0; o < O; o++) {
 			double acc = 0;
 			for (i = 0; i < I; i++) {
-				double xv = x[r * I + i];
-				for (j = 0; j < nk; j++) {
-					if (pk)
-						t[j] = pk[i * nk + j];
-					else if (kn->set)
-						t[j] = kn->floats[j];
-					else
-						t[j] = range->floats[0] +
-						       (double)(j - k) *
-						           (range->floats[1] - range->floats[0]) /
-						           (double)G;
-				}
-				cc_bspline_basis(t, (uint32_t)nk, (uint32_t)k, xv, bs);
-				acc += (double)base[o * I + i] * (ident ? xv : silu(xv));
+				double s = sc ? sc[o * I + i] : 1.0;
+				const float *w = sp + (o * I + i) * nb;
+				acc += (double)base[o * I + i] * act[i];
 				for (j = 0; j < nb; j++)
-					acc += (double)sp[(o * I + i) * nb + j] *
-					       (sc ? sc[o * I + i] : 1.0) * bs[j];
+					acc += (double)w[j] * s * bas[i * nb + j];
 			}
 			y[r * O + o] = (float)acc;
 		}
+	}
 	free(t);
 	free(bs);
+	free(act);
+	free(bas);
 	return 0;
 }
 

@@ -10,12 +10,12 @@
 static const struct {
 	const char *model, *arch, *opts;
 } cases[] = {
-	{"examples/kan/digits_kan.kir", "hwmodels/configs/edge-kan.yaml", ""},
-	{"examples/kan/digits_mlp.kir", "hwmodels/configs/edge-kan.yaml", ""},
-	{"examples/kan/digits_kan.kir", "hwmodels/configs/edge-kan.yaml", "--no-row-gating -O0"},
-	{"examples/kan/digits_kan.kir", "hwmodels/configs/edge-kan.yaml", "--adc-lossy"},
-	{"tests/compiler/cases/tiny_kan.kir", "hwmodels/configs/sram-cim.yaml", ""},
-	{"tests/compiler/cases/tiny_linear.kir", "hwmodels/configs/edge-kan.yaml", ""},
+    {"examples/kan/digits_kan.kir", "hwmodels/configs/edge-kan.yaml", ""},
+    {"examples/kan/digits_mlp.kir", "hwmodels/configs/edge-kan.yaml", ""},
+    {"examples/kan/digits_kan.kir", "hwmodels/configs/edge-kan.yaml", "--no-row-gating -O0"},
+    {"examples/kan/digits_kan.kir", "hwmodels/configs/edge-kan.yaml", "--adc-lossy"},
+    {"tests/compiler/cases/tiny_kan.kir", "hwmodels/configs/sram-cim.yaml", ""},
+    {"tests/compiler/cases/tiny_linear.kir", "hwmodels/configs/edge-kan.yaml", ""},
 };
 
 START_TEST(compiled_program_cosim)
@@ -24,12 +24,12 @@ START_TEST(compiled_program_cosim)
 	make_tmpdir(dir, sizeof dir);
 	snprintf(kelf, sizeof kelf, "%s/m.kelf", dir);
 	snprintf(cmd, sizeof cmd, "%s compile %s/%s --arch %s/%s %s -o %s", KOLMO_BIN,
-		 KOLMO_SOURCE_DIR, cases[_i].model, KOLMO_SOURCE_DIR, cases[_i].arch, cases[_i].opts,
-		 kelf);
+	         KOLMO_SOURCE_DIR, cases[_i].model, KOLMO_SOURCE_DIR, cases[_i].arch,
+	         cases[_i].opts, kelf);
 	ck_assert_int_eq(run(cmd, &out), 0);
 	free(out);
 	snprintf(cmd, sizeof cmd, "%s cosim %s --arch %s/%s", KOLMO_BIN, kelf, KOLMO_SOURCE_DIR,
-		 cases[_i].arch);
+	         cases[_i].arch);
 	ck_assert_msg(run(cmd, &out) == 0, "%s %s: %s", cases[_i].model, cases[_i].opts, out);
 	ck_assert_ptr_nonnull(strstr(out, "agree"));
 	free(out);
