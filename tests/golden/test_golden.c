@@ -28,6 +28,20 @@
 #define ISAAC   SRC("hwmodels/configs/isaac.yaml")
 #define TRAINED "examples/kan/trained/"
 
+/* Under the sanitizers every simulator instance costs ~0.1 s (large zeroed memories), so the
+ * eval tests there run on a slice of the test split and check only that it works; the plain
+ * build checks the accuracies on the whole split. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 static Graph *
 parse_str(const char *text)
 {
@@ -593,12 +607,18 @@ START_TEST(eval_trained_reaches_float_accuracy)
 	char cmd[2048];
 	json_t *j;
 	double rec = recorded_accuracy(models[_i]), acc, ref;
-	snprintf(cmd, sizeof cmd, "%s eval %s%s.kir --arch %s --data %s --calib %s --json",
+	snprintf(cmd, sizeof cmd, "%s eval %s%s.kir --arch %s --data %s --calib %s --json %s",
 	         KOLMO_BIN, SRC(TRAINED), models[_i], EDGE, SRC(TRAINED "digits_test"),
-	         SRC(TRAINED "digits_calib_x.npy"));
+	         SRC(TRAINED "digits_calib_x.npy"), SANITIZED ? "--limit 30" : "");
 	j = run_json(cmd);
 	acc = json_real_value(json_object_get(j, "accuracy"));
 	ref = json_real_value(json_object_get(j, "reference_accuracy"));
+	if (SANITIZED) {
+		ck_assert_int_eq(json_integer_value(json_object_get(j, "samples")), 30);
+		ck_assert_msg(acc >= 0.85 && ref >= 0.85, "accuracy %g, reference %g", acc, ref);
+		json_decref(j);
+		return;
+	}
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "samples")), 360);
 	/* the C float reference agrees with PyTorch's float32 accuracy to a sample */
 	ck_assert_msg(fabs(ref - rec) <= 1.0 / 360 + 1e-9, "reference %g vs recorded %g", ref, rec);
@@ -621,14 +641,16 @@ START_TEST(eval_accuracy_falls_with_adc_bits)
 	snprintf(plotp, sizeof plotp, "%s/adc.svg", dir);
 	snprintf(cmd, sizeof cmd,
 	         "%s eval %s --arch %s --data %s --calib %s --json --sweep adc_bits --values "
-	         "10,9,8,7,6,5,4,3 -o %s",
+	         "%s -o %s %s",
 	         KOLMO_BIN, SRC(TRAINED "digits_mlp.kir"), EDGE, SRC(TRAINED),
-	         SRC(TRAINED "digits_calib_x.npy"), plotp);
+	         SRC(TRAINED "digits_calib_x.npy"), SANITIZED ? "9,3" : "10,9,8,7,6,5,4,3", plotp,
+	         SANITIZED ? "--limit 30" : "");
 	j = run_json(cmd);
 	pts = json_object_get(json_object_get(j, "sweep"), "points");
-	ck_assert_uint_eq(json_array_size(pts), 8);
+	ck_assert_uint_eq(json_array_size(pts), SANITIZED ? 2 : 8);
 	first = json_real_value(json_object_get(json_array_get(pts, 0), "accuracy"));
-	last = json_real_value(json_object_get(json_array_get(pts, 7), "accuracy"));
+	last = json_real_value(
+	    json_object_get(json_array_get(pts, json_array_size(pts) - 1), "accuracy"));
 	for (i = 0; i < json_array_size(pts); i++) {
 		double a = json_real_value(json_object_get(json_array_get(pts, i), "accuracy"));
 		/* monotone within noise: no rise of more than a point as bits drop */
@@ -636,7 +658,8 @@ START_TEST(eval_accuracy_falls_with_adc_bits)
 		              i);
 		prev = a;
 	}
-	ck_assert_msg(first >= 0.95 && last < first - 0.3, "first %g last %g", first, last);
+	ck_assert_msg(first >= (SANITIZED ? 0.85 : 0.95) && last < first - 0.3, "first %g last %g",
+	              first, last);
 	ck_assert_msg(file_exists(plotp), "no plot");
 	json_decref(j);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -649,13 +672,14 @@ START_TEST(eval_nonideal_seeded)
 	char cmd[2048];
 	json_t *a, *b, *pts;
 	snprintf(cmd, sizeof cmd,
-	         "%s eval %s --arch %s --data %s --json --limit 60 --seed 5 --sweep g_sigma "
+	         "%s eval %s --arch %s --data %s --json --limit %d --seed 5 --sweep g_sigma "
 	         "--values 0,0.3",
-	         KOLMO_BIN, SRC(TRAINED "digits_kan.kir"), EDGE, SRC(TRAINED "digits_test"));
+	         KOLMO_BIN, SRC(TRAINED "digits_kan.kir"), EDGE, SRC(TRAINED "digits_test"),
+	         SANITIZED ? 20 : 60);
 	a = run_json(cmd);
 	b = run_json(cmd);
 	pts = json_object_get(json_object_get(a, "sweep"), "points");
-	ck_assert_int_eq(json_integer_value(json_object_get(a, "samples")), 60);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "samples")), SANITIZED ? 20 : 60);
 	/* sigma 0 is the ideal point; a large sigma costs accuracy; the same seed repeats */
 	ck_assert(json_integer_value(json_object_get(json_array_get(pts, 0), "correct")) ==
 	          json_integer_value(json_object_get(a, "correct")));
