@@ -1,0 +1,81 @@
+/* refint.h: internals of the LLVM golden reference (compiler/ref/): the IR-building context,
+ * loop helpers and the JIT. Only compiler/ref/ includes this header. */
+#ifndef KOLMO_REFINT_H
+#define KOLMO_REFINT_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+
+#include "ref.h"
+
+/* The IR-building context: one module in one thread-safe context, one builder. */
+typedef struct Cg {
+	LLVMOrcThreadSafeContextRef tsc;
+	LLVMContextRef ctx;
+	LLVMModuleRef mod;
+	LLVMBuilderRef b;
+	LLVMValueRef fn; /* the function being built */
+	LLVMTypeRef vd, i1, i8, i32, i64, f32;
+	LLVMTypeRef p8, p32, p64, pf32, pp8, ppf32; /* pointers to those */
+} Cg;
+
+/* A counted loop `for (iv = lo; iv < hi; iv++)` over i64. */
+typedef struct CgLoop {
+	LLVMValueRef iv;
+	LLVMBasicBlockRef head, exit;
+} CgLoop;
+
+struct RefModel {
+	int quantized;
+	LLVMOrcLLJITRef jit;
+	char *ir_text; /* the module before optimisation */
+	uint32_t nin, nout;
+	RefIo *in, *out;
+	uint32_t *in_tid, *out_tid; /* float: the graph tensors of the inputs and outputs */
+	/* float: one pointer per graph tensor plus the extra buffers (knots, scratch) */
+	Graph *g;
+	float **bufs;
+	uint32_t nbufs;
+	float **owned; /* buffers this model allocated (values, knots, scratch) */
+	uint32_t nowned;
+	void (*ffn)(float **);
+	/* quantised: parameter pointers (tables, weights, scratch) */
+	const CcModel *m;
+	void **params;
+	uint32_t nparams;
+	void **qowned;
+	uint32_t nqowned;
+	void (*qfn)(const int32_t *, int32_t *, void **);
+};
+
+void cg_init(Cg *c, const char *name);
+/* cg_func: add a function with the given signature and position the builder in its entry. */
+LLVMValueRef cg_func(Cg *c, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
+                     unsigned nparams, int internal);
+LLVMValueRef cg_i64(Cg *c, int64_t v);
+LLVMValueRef cg_i32(Cg *c, int32_t v);
+LLVMValueRef cg_f32(Cg *c, double v);
+/* cg_var: a stack slot in the entry block of the current function (promoted to a register). */
+LLVMValueRef cg_var(Cg *c, LLVMTypeRef ty, const char *name);
+LLVMValueRef cg_array(Cg *c, LLVMTypeRef elem, uint32_t n, const char *name);
+LLVMValueRef cg_load(Cg *c, LLVMTypeRef ty, LLVMValueRef ptr);
+LLVMValueRef cg_at(Cg *c, LLVMTypeRef elem, LLVMValueRef base, LLVMValueRef idx);
+LLVMValueRef cg_ld(Cg *c, LLVMTypeRef elem, LLVMValueRef base, LLVMValueRef idx);
+void cg_st(Cg *c, LLVMTypeRef elem, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef v);
+LLVMValueRef cg_add(Cg *c, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_mul(Cg *c, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_loop_begin(Cg *c, CgLoop *l, LLVMValueRef lo, LLVMValueRef hi);
+void cg_loop_end(Cg *c, CgLoop *l);
+/* cg_param: pointer parameter i of the array `arr` (void **), cast to type ty. */
+LLVMValueRef cg_param(Cg *c, LLVMValueRef arr, uint32_t i, LLVMTypeRef ty);
+
+/* cg_finish: verify, optimise (O2), JIT-compile the module and look `sym` up. The context is
+ * consumed. Returns 0 or -1 with d. */
+int cg_finish(Cg *c, RefModel *r, const char *sym, uint64_t *addr, Diag *d);
+void cg_abort(Cg *c);
+
+int ref_lower_float(Cg *c, RefModel *r, Diag *d);
+int ref_lower_quant(Cg *c, RefModel *r, Diag *d);
+
+#endif
