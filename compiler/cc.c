@@ -57,6 +57,7 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 	if (model)
 		*model = NULL;
 	m->g = g;
+	m->arena = arena_new();
 	m->arch = arch;
 	if (o)
 		m->opt = *o;
@@ -91,6 +92,8 @@ fail:
 void
 cc_model_free(CcModel *m)
 {
+	if (m)
+		arena_free(m->arena);
 	free(m);
 }
 

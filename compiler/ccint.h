@@ -88,6 +88,7 @@ typedef struct CcLead {
 } CcLead;
 
 struct CcModel {
+	Arena *arena; /* everything the model owns */
 	const HwArch *arch;
 	Graph *g;
 	CcOptions opt;

@@ -81,8 +81,11 @@ cc_eval_float(Graph *g, const float *in, float *out, Diag *d)
 	float *a, *t;
 	memset(&m, 0, sizeof m);
 	m.g = g;
-	if (cc_pass_check(&m, d))
+	m.arena = arena_new();
+	if (cc_pass_check(&m, d)) {
+		arena_free(m.arena);
 		return -1;
+	}
 	maxlen = m.in_len;
 	for (i = 0; i < m.nlayers; i++)
 		if (m.layers[i].out_len > maxlen)
@@ -100,5 +103,6 @@ cc_eval_float(Graph *g, const float *in, float *out, Diag *d)
 	}
 	free(a);
 	free(t);
+	arena_free(m.arena);
 	return 0;
 }

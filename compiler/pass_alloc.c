@@ -34,7 +34,7 @@ cc_pass_alloc(CcModel *m, Diag *d)
 		return cc_layer_error(m, &m->layers[0], d, "more than 1024 cores or tiles in use");
 	memset(m->spad_used, 0, sizeof m->spad_used);
 	memset(m->tmem_used, 0, sizeof m->tmem_used);
-	m->lead = arena_alloc(m->g->arena, sizeof(CcLead) * m->nlayers);
+	m->lead = arena_alloc(m->arena, sizeof(CcLead) * m->nlayers);
 	/* Leaders: the core of each layer's first block. */
 	for (b = 0; b < m->nblocks; b++)
 		if (b == 0 || m->blocks[b - 1].layer != m->blocks[b].layer)

@@ -60,7 +60,6 @@ wdata(CcModel *m, IrTensorId t, Diag *d)
 static int
 build_linear(CcModel *m, const IrNode *n, CcLayer *l, Diag *d)
 {
-	Graph *g = m->g;
 	const float *w, *b = NULL;
 	uint32_t o, r;
 	w = wdata(m, n->in[1], d);
@@ -70,12 +69,12 @@ build_linear(CcModel *m, const IrNode *n, CcLayer *l, Diag *d)
 		return -1;
 	l->kind = CC_LINEAR;
 	l->rows = l->in_len;
-	l->w = arena_alloc(g->arena, sizeof(float) * l->rows * l->out_len);
+	l->w = arena_alloc(m->arena, sizeof(float) * l->rows * l->out_len);
 	for (o = 0; o < l->out_len; o++)
 		for (r = 0; r < l->rows; r++)
 			l->w[(size_t)o * l->rows + r] = w[(size_t)o * l->in_len + r];
 	if (b) {
-		l->bias = arena_alloc(g->arena, sizeof(float) * l->out_len);
+		l->bias = arena_alloc(m->arena, sizeof(float) * l->out_len);
 		memcpy(l->bias, b, sizeof(float) * l->out_len);
 	}
 	return 0;
@@ -125,7 +124,7 @@ build_kan(CcModel *m, IrNodeId id, const IrNode *n, CcLayer *l, Diag *d)
 	if (n->nin > 3 && n->in[3] != IR_NONE && !(scaler = wdata(m, n->in[3], d)))
 		return -1;
 	l->rows = I * (1 + l->nb);
-	l->w = arena_alloc(g->arena, sizeof(float) * l->rows * l->out_len);
+	l->w = arena_alloc(m->arena, sizeof(float) * l->rows * l->out_len);
 	for (o = 0; o < l->out_len; o++) {
 		float *wo = l->w + (size_t)o * l->rows;
 		for (i = 0; i < I; i++) {
@@ -170,7 +169,7 @@ cc_pass_check(CcModel *m, Diag *d)
 		    diag_src_line(g->src, (int)in->loc.line),
 		    "input '%s' must be [F] or [B, F] with B <= 4096 samples of F features",
 		    in->name);
-	m->layers = arena_alloc(g->arena, sizeof(CcLayer) * (g->nnodes + 1));
+	m->layers = arena_alloc(m->arena, sizeof(CcLayer) * (g->nnodes + 1));
 	for (i = 0; i < g->nnodes; i++) {
 		const IrNode *n = &g->nodes[i];
 		const IrTensor *out = &g->tensors[n->out[0]];

@@ -134,7 +134,7 @@ kan_input_scale(CcModel *m, CcLayer *l, Diag *d)
 static int
 quant_layer(CcModel *m, CcLayer *l, int last, Diag *d)
 {
-	Arena *ar = m->g->arena;
+	Arena *ar = m->arena;
 	const HwArch *a = m->arch;
 	int32_t wqmax = (1 << (a->mvmu.weight_bits - 1)) - 1;
 	double *rs = xmalloc(sizeof(double) * l->rows), mmax = 0;

@@ -34,7 +34,7 @@ cc_pass_tile(CcModel *m, Diag *d)
 	uint64_t slots = (uint64_t)a->chip.tiles * (uint64_t)a->tile.cores * M, need = 0, s = 0;
 	uint32_t i, maxrows = 0;
 	int spread;
-	Arena *ar = m->g->arena;
+	Arena *ar = m->arena;
 	if (!a->d.digital && m->opt.adc_exact) {
 		/* ADC-aware tiling: at most (2^adc_bits - 1) / per_row rows per block keeps every
 		 * partial sum within the ADC's range, so conversions are exact. */
