@@ -74,9 +74,11 @@ typedef struct DseParam {
 } DseParam;
 
 typedef struct DseWorkload {
-	char *name; /* column prefix, unique */
-	char *path; /* as resolved */
-	char *text; /* the .kir text, read once; each evaluation parses its own graph */
+	char *name;  /* column prefix, unique */
+	char *path;  /* as resolved */
+	char *shown; /* as written in the sweep: names the model in per-point reasons, so that
+	                the outputs do not depend on where the sweep was run from */
+	char *text;  /* the .kir text, read once; each evaluation parses its own graph */
 	size_t len;
 	char *base_dir; /* for relative safetensors paths */
 	CcOptions opt;

@@ -11,14 +11,19 @@
 #include "isa.h"
 #include "sim.h"
 
-/* first_line: the first line of a diagnostic, without the "file: error: " clutter kept
- * elsewhere: the reason column wants one readable line. */
+/* reason: the first line of a diagnostic, without its "error: " tag: the reason column wants
+ * one readable line ("what: file:line:col: text" or "what: text"). */
 static void
 reason(DseResult *r, const char *what, const Diag *d)
 {
-	const char *m = d->msg;
+	char line[420];
+	const char *m = d->msg, *e;
 	size_t n = strcspn(m, "\n");
-	snprintf(r->reason, sizeof r->reason, "%s: %.*s", what, (int)(n < 400 ? n : 400), m);
+	snprintf(line, sizeof line, "%.*s", (int)(n < 400 ? n : 400), m);
+	e = strstr(line, "error: ");
+	if (e)
+		memmove((char *)e, e + 7, strlen(e + 7) + 1);
+	snprintf(r->reason, sizeof r->reason, "%s: %s", what, line);
 	r->feasible = 0;
 }
 
@@ -84,7 +89,7 @@ eval_workload(const DseWorkload *w, const HwArch *arch, int fast, DseResult *r, 
 
 	/* A private graph: the compiler allocates into the graph's arena, so a Graph must not be
 	 * shared between concurrent compilations (and reusing one grows it by every compile). */
-	g = ir_parse_mem(w->text, w->len, w->path, w->base_dir, IR_PARSE_LOAD_WEIGHTS, &d);
+	g = ir_parse_mem(w->text, w->len, w->shown, w->base_dir, IR_PARSE_LOAD_WEIGHTS, &d);
 	if (!g) {
 		snprintf(what, sizeof what, "%s: parse", w->name);
 		reason(r, what, &d);

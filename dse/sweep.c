@@ -648,8 +648,8 @@ resolve(Ctx *c, const char *p)
 static int
 load_options(Ctx *c, DseWorkload *w, yaml_node_t *on)
 {
-	static const char *const ok[] = {"opt_level", "row_gating",  "adc_exact",
-	                                 "seed",      "input_range", NULL};
+	static const char *const ok[] = {"opt_level",   "row_gating",    "adc_exact", "seed",
+	                                 "input_range", "calib_samples", NULL};
 	yaml_node_pair_t *pr;
 	if (on->type != YAML_MAPPING_NODE)
 		return yerr(c, on, "options: expected a mapping (opt_level, row_gating, ...)");
@@ -677,6 +677,10 @@ load_options(Ctx *c, DseWorkload *w, yaml_node_t *on)
 			if (get_int(c, v, ks, 0, INT64_MAX, &x))
 				return -1;
 			w->opt.seed = (uint64_t)x;
+		} else if (!strcmp(ks, "calib_samples")) {
+			if (get_int(c, v, ks, 1, 65536, &x))
+				return -1;
+			w->opt.nsynth = (uint32_t)x;
 		} else if (!strcmp(ks, "input_range")) {
 			yaml_node_item_t *it;
 			if (v->type != YAML_SEQUENCE_NODE ||
@@ -689,9 +693,10 @@ load_options(Ctx *c, DseWorkload *w, yaml_node_t *on)
 			if (!(w->opt.input_lo < w->opt.input_hi))
 				return yerr(c, v, "input_range: lo must be below hi");
 		} else
-			return yerr(c, k, "unknown compile option '%s'%s (expected %s)", ks,
-			            dym(dymb, sizeof dymb, closest_of(ks, ok)),
-			            "opt_level, row_gating, adc_exact, seed, input_range");
+			return yerr(
+			    c, k, "unknown compile option '%s'%s (expected %s)", ks,
+			    dym(dymb, sizeof dymb, closest_of(ks, ok)),
+			    "opt_level, row_gating, adc_exact, seed, input_range, calib_samples");
 	}
 	return 0;
 }
@@ -749,6 +754,7 @@ load_workloads(Ctx *c, yaml_node_t *vn)
 		if (opts && load_options(c, w, opts))
 			return -1;
 		w->path = resolve(c, scalar(model));
+		w->shown = xstrdup(scalar(model));
 		if (name)
 			w->name = xstrdup(scalar(name));
 		else {
@@ -1039,10 +1045,10 @@ load_doc(Ctx *c)
 			const DseWorkload *w = &s->wl[i];
 			h = fnv1a64(w->name, strlen(w->name) + 1, h);
 			h = fnv1a64(w->text, w->len, h);
-			len = (size_t)snprintf(buf, sizeof buf, "%d %d %d %llu %.17g %.17g",
+			len = (size_t)snprintf(buf, sizeof buf, "%d %d %d %llu %.17g %.17g %u",
 			                       w->opt.opt_level, w->opt.row_gating,
 			                       w->opt.adc_exact, (unsigned long long)w->opt.seed,
-			                       w->opt.input_lo, w->opt.input_hi);
+			                       w->opt.input_lo, w->opt.input_hi, w->opt.nsynth);
 			h = fnv1a64(buf, len, h);
 		}
 		h = fnv1a64(&s->auto_mesh, sizeof s->auto_mesh, h);
@@ -1164,6 +1170,7 @@ dse_sweep_free(DseSweep *s)
 		free(w->layer_nb);
 		free(w->name);
 		free(w->path);
+		free(w->shown);
 		free(w->text);
 		free(w->base_dir);
 	}
