@@ -246,22 +246,39 @@ clog2(uint64_t n)
 	return k;
 }
 
-void
-dse_estimate(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gating,
-             uint64_t *cycles_out, double *latency_s, double *energy_j)
-{
-	uint64_t counts[HW_NACTIONS] = {0}, worst = 0;
-	uint64_t lanes = (uint64_t)a->core.vfu_lanes;
-	int S = a->d.slices;
-	uint32_t c;
-	HwErt ert;
-	HwEnergy e;
+/* A message of the estimate: sent by a core, matched in order by the receiver. */
+typedef struct Msg {
+	uint32_t src_tile, dst_tile, chan;
+	uint64_t arrive;
+} Msg;
 
+static uint32_t
+hops(const HwArch *a, uint32_t t0, uint32_t t1)
+{
+	int c = a->chip.mesh_cols;
+	int dr = (int)(t0 / (uint32_t)c) - (int)(t1 / (uint32_t)c);
+	int dc = (int)(t0 % (uint32_t)c) - (int)(t1 % (uint32_t)c);
+	return (uint32_t)((dr < 0 ? -dr : dr) + (dc < 0 ? -dc : dc));
+}
+
+/* walk: one pass over every core's code with the arrival times of the previous pass (prev,
+ * nprev; 0 = not known yet: no wait). Fills the counts, this pass's messages and the latency. */
+static uint64_t
+walk(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gating, const Msg *prev,
+     uint32_t nprev, Msg **msgs, uint32_t *nmsgs, size_t *mcap, uint64_t *counts)
+{
+	uint64_t worst = 0, lanes = (uint64_t)a->core.vfu_lanes;
+	uint64_t S = (uint64_t)a->d.slices;
+	uint32_t c;
+	memset(counts, 0, sizeof(uint64_t) * HW_NACTIONS);
+	*nmsgs = 0;
 	for (c = 0; c < p->ncores; c++) {
 		const KCore *core = p->cores[c];
 		uint64_t t = 0, busy[ISA_NMVMU] = {0};
 		int32_t reg[ISA_NREGS] = {0};
-		uint32_t pc, s;
+		uint32_t pc, s, nrecv = 0;
+		uint32_t *seen = NULL; /* recvs already matched, per previous message */
+		seen = xcalloc(nprev + 1, sizeof(uint32_t));
 		for (pc = 0; pc < core->ncode; pc++) {
 			Insn in;
 			const IsaInfo *info;
@@ -316,10 +333,50 @@ dse_estimate(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gati
 				break;
 			case U_LSU: {
 				uint64_t B = (uint64_t)(uint32_t)reg[in.c];
+				counts[in.op == OP_tld ? HW_ACT_tilemem_read_byte
+				                       : HW_ACT_tilemem_write_byte] += B;
+				counts[HW_ACT_tile_bus_byte] += B;
 				t += (uint64_t)a->d.tmem_latency_cycles +
 				     cdiv(B, (uint64_t)a->d.tmem_bytes_per_cycle);
 				break;
 			}
+			case U_NOC:
+				if (in.op == OP_send) {
+					uint64_t B = (uint64_t)(uint32_t)reg[in.c], arrive;
+					uint32_t h = hops(a, core->tile, in.tile);
+					uint64_t F = 1 + cdiv(8 * B, (uint64_t)a->noc.flit_bits);
+					if (h == 0)
+						arrive =
+						    t + 1 +
+						    cdiv(B, (uint64_t)a->d.tmem_bytes_per_cycle);
+					else
+						arrive =
+						    t + 1 + h * (uint64_t)a->noc.hop_cycles + F;
+					counts[HW_ACT_noc_flit_hop] += h * F;
+					counts[HW_ACT_netbuf_byte] += 2 * B;
+					counts[HW_ACT_tilemem_read_byte] += B;
+					counts[HW_ACT_tilemem_write_byte] += B;
+					*msgs = xgrow(*msgs, mcap, *nmsgs + 1, sizeof(Msg));
+					(*msgs)[*nmsgs].src_tile = core->tile;
+					(*msgs)[*nmsgs].dst_tile = in.tile;
+					(*msgs)[*nmsgs].chan = in.chan;
+					(*msgs)[(*nmsgs)++].arrive = arrive;
+				} else if (in.op == OP_recv) {
+					/* The first message of the previous pass from (tile, chan)
+					 * to this tile not yet matched by this core. */
+					uint32_t k;
+					for (k = 0; k < nprev; k++)
+						if (!seen[k] && prev[k].src_tile == in.tile &&
+						    prev[k].dst_tile == core->tile &&
+						    prev[k].chan == in.chan) {
+							seen[k] = 1;
+							t = prev[k].arrive > t ? prev[k].arrive : t;
+							break;
+						}
+					nrecv++;
+				}
+				t += 1;
+				break;
 			case U_SYNC:
 				if (in.op == OP_wait) {
 					int u;
@@ -342,15 +399,15 @@ dse_estimate(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gati
 				cin = (uint64_t)hw_mvm_input_cycles(a, in.nbits);
 				active =
 				    row_gating && in.gate ? (uint64_t)llround((double)R * frac) : R;
-				counts[HW_ACT_xbar_row_activate] += active * cin * (uint64_t)S;
-				counts[HW_ACT_dac_drive] += active * cin * (uint64_t)S;
+				counts[HW_ACT_xbar_row_activate] += active * cin * S;
+				counts[HW_ACT_dac_drive] += active * cin * S;
 				if (a->d.digital)
-					counts[HW_ACT_adder_tree_op] += C * cin * (uint64_t)S;
+					counts[HW_ACT_adder_tree_op] += C * cin * S;
 				else {
-					counts[HW_ACT_adc_convert] += C * cin * (uint64_t)S;
-					counts[HW_ACT_sh_sample] += C * cin * (uint64_t)S;
+					counts[HW_ACT_adc_convert] += C * cin * S;
+					counts[HW_ACT_sh_sample] += C * cin * S;
 				}
-				counts[HW_ACT_shift_add] += C * cin * (uint64_t)S;
+				counts[HW_ACT_shift_add] += C * cin * S;
 				counts[HW_ACT_in_reg_byte] += R * isa_type_size(in.tin);
 				counts[HW_ACT_out_reg_byte] += C * 4;
 				busy[in.unit & 15] =
@@ -358,14 +415,45 @@ dse_estimate(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gati
 				t = start + 1;
 				break;
 			}
-			default: /* DMA, NoC: issue cost only; messages assumed to be on time */
+			default: /* DMA: issue cost only */
 				t += 1;
 				break;
 			}
 		}
+		(void)nrecv;
+		free(seen);
 		if (t > worst)
 			worst = t;
 	}
+	return worst;
+}
+
+void
+dse_estimate(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gating,
+             uint64_t *cycles_out, double *latency_s, double *energy_j)
+{
+	uint64_t counts[HW_NACTIONS], worst = 0;
+	Msg *prev = NULL, *cur = NULL;
+	uint32_t nprev = 0, ncur = 0, it;
+	size_t pcap = 0, ccap = 0;
+	HwErt ert;
+	HwEnergy e;
+
+	/* Messages link the cores' timelines (the leader waits for partial sums, the others for
+	 * their inputs): walk all cores with the previous pass's arrival times until the times
+	 * settle (one pass per layer of dependencies; bounded). */
+	for (it = 0; it < 16; it++) {
+		Msg *t;
+		size_t tc;
+		worst = walk(a, p, w, row_gating, prev, nprev, &cur, &ncur, &ccap, counts);
+		if (it > 0 && ncur == nprev && memcmp(cur, prev, sizeof(Msg) * ncur) == 0)
+			break;
+		t = prev, prev = cur, cur = t;
+		tc = pcap, pcap = ccap, ccap = tc;
+		nprev = ncur;
+	}
+	free(prev);
+	free(cur);
 	hw_ert_build(a, &ert);
 	*cycles_out = worst;
 	*latency_s = (double)worst * a->d.clock_ns * 1e-9;
