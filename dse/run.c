@@ -170,11 +170,8 @@ dse_run(const DseSweep *s, const DsePoints *pts, const DseRunOpts *o, DseResult 
 		hdr.ok = ok;
 	}
 	dsempi_bcast(&hdr, sizeof hdr);
-	if (!hdr.ok) {
-		if (rank != 0)
-			diag_err(d, NULL, "rank 0 could not open the journal");
-		goto out;
-	}
+	if (!hdr.ok)
+		goto out; /* rank 0 reports why; the other ranks stay quiet */
 	if (rank != 0 && (hdr.hash != s->hash || hdr.n != pts->n)) {
 		/* Different sweep files on different ranks: stop everyone. */
 		diag_err(d, s->file, "rank %d read a different sweep than rank 0", rank);
@@ -304,9 +301,7 @@ dse_run(const DseSweep *s, const DsePoints *pts, const DseRunOpts *o, DseResult 
 	if (size > 1) {
 		int32_t v = ok;
 		dsempi_bcast(&v, sizeof v);
-		if (!v && rank != 0)
-			diag_err(d, NULL, "rank 0 could not write the outputs");
-		ok = v;
+		ok = v; /* rank 0 reports a failure */
 	}
 	rc = ok ? 0 : -1;
 out:

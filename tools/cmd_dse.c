@@ -76,7 +76,7 @@ run(const CliCmd *cmd, CliArgs *a)
 	}
 	res = xcalloc(pts.n ? pts.n : 1, sizeof(DseResult));
 	if (dse_run(&s, &pts, &o, res, &info, &d)) {
-		if (rank == 0 || d.set)
+		if (d.set)
 			cli_fail(&d);
 		goto out;
 	}
