@@ -47,12 +47,35 @@ one "simulate, 2 MPI ranks" $MPIRUN -np 2 "$KOLMO" dse -j 1
 one "--fast, 1 thread" "$KOLMO" dse --fast -j 1
 one "--fast, 2 threads" "$KOLMO" dse --fast -j 2
 one "--fast, 2 MPI ranks" $MPIRUN -np 2 "$KOLMO" dse --fast -j 1
+# Control: two independent single-thread sweeps at once. On an idle 2-core machine each takes as
+# long as one alone; on a shared machine this shows how much parallelism was available.
+best=""
+for r in $(seq "$REPS"); do
+	rm -rf "$TMP/c1" "$TMP/c2"
+	"$KOLMO" dse "$SWEEP" -o "$TMP/c1" --no-progress --json >"$TMP/c1.json" &
+	"$KOLMO" dse "$SWEEP" -o "$TMP/c2" --no-progress --json >"$TMP/c2.json"
+	wait
+	w=$(python3 -c "
+import json
+print('%.3f' % max(json.load(open('$TMP/c%d.json' % k))['run']['seconds'] for k in (1, 2)))")
+	if [ -z "$best" ] || [ "$(echo "$w < $best" | bc)" = 1 ]; then best=$w; fi
+done
+printf '%-28s eval %7.3f s  (the slower of two 200-point sweeps run at once)\n' \
+	"control: 2 processes" "$best"
+echo "control $best" >>"$TMP/results"
 python3 - "$TMP/results" <<'PY'
 import sys
 r = {}
 for line in open(sys.argv[1]):
     *label, sec = line.split()
     r[" ".join(label)] = float(sec)
+# The control's capacity: 2 x (one process's wall) / (two processes' wall). 2.0 on an idle
+# machine; about 1.0 when other work holds a core.
+cap = None
+if "control" in r:
+    one_wall = r["simulate, 1 thread"]
+    cap = 2 * one_wall / r["control"]
+    print("machine parallel capacity (control): %.2f of 2" % cap)
 for mode in ("simulate", "--fast"):
     one = r[mode + ", 1 thread"]
     for k in ("2 threads", "2 MPI ranks"):

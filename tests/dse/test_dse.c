@@ -658,21 +658,34 @@ START_TEST(fast_is_an_estimate)
 	DsePoints p;
 	DseResult full, est;
 	Diag d = {0};
+	uint32_t i, nf = 0;
 	ck_assert_int_eq(dse_sweep_load(&s, SMALL, &d), 0);
 	ck_assert_int_eq(dse_points(&s, 0, &p, &d), 0);
-	dse_eval(&s, &p.p[7], 0, &full); /* reram, 8-bit ADC, 6 MVMUs, 4 tiles */
-	dse_eval(&s, &p.p[7], 1, &est);
-	ck_assert_msg(full.feasible && est.feasible, "%s", full.reason);
-	ck_assert(est.estimate && !full.estimate);
-	/* Same compiled program: area, power and the numerical error are identical; latency and
-	 * energy are estimates within 30% of the simulation on this program. */
-	ck_assert_double_eq(est.obj[DSE_O_AREA], full.obj[DSE_O_AREA]);
-	ck_assert_double_eq(est.obj[DSE_O_ERROR], full.obj[DSE_O_ERROR]);
-	ck_assert_msg(fabs(est.obj[DSE_O_LATENCY] / full.obj[DSE_O_LATENCY] - 1) < 0.3,
-	              "latency %g vs %g", est.obj[DSE_O_LATENCY], full.obj[DSE_O_LATENCY]);
-	ck_assert_msg(fabs(est.obj[DSE_O_ENERGY] / full.obj[DSE_O_ENERGY] - 1) < 0.3,
-	              "energy %g vs %g", est.obj[DSE_O_ENERGY], full.obj[DSE_O_ENERGY]);
-	ck_assert(isnan(full.obj[DSE_O_ACCURACY]));
+	for (i = 0; i < p.n; i++) {
+		dse_eval(&s, &p.p[i], 0, &full);
+		dse_eval(&s, &p.p[i], 1, &est);
+		ck_assert_int_eq(full.feasible, est.feasible);
+		ck_assert(est.estimate && !full.estimate);
+		ck_assert(isnan(full.obj[DSE_O_ACCURACY]));
+		if (!full.feasible) {
+			ck_assert_str_eq(full.reason, est.reason);
+			continue;
+		}
+		nf++;
+		/* Same compiled program: area, power and the numerical error are identical (the
+		 * integer reference is bit-exact with the ideal simulator); latency and energy are
+		 * estimates: on these programs (one to three cores, messages between tiles, analog
+		 * and digital arrays) within 2% and 10% of the simulation. */
+		ck_assert_double_eq(est.obj[DSE_O_AREA], full.obj[DSE_O_AREA]);
+		ck_assert_double_eq(est.obj[DSE_O_ERROR], full.obj[DSE_O_ERROR]);
+		ck_assert_msg(fabs(est.obj[DSE_O_LATENCY] / full.obj[DSE_O_LATENCY] - 1) < 0.02,
+		              "point %u: latency %g vs %g", i, est.obj[DSE_O_LATENCY],
+		              full.obj[DSE_O_LATENCY]);
+		ck_assert_msg(fabs(est.obj[DSE_O_ENERGY] / full.obj[DSE_O_ENERGY] - 1) < 0.10,
+		              "point %u: energy %g vs %g", i, est.obj[DSE_O_ENERGY],
+		              full.obj[DSE_O_ENERGY]);
+	}
+	ck_assert_uint_eq(nf, 6);
 	dse_points_free(&p);
 	dse_sweep_free(&s);
 }
