@@ -428,6 +428,20 @@ walk(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gating, cons
 	return worst;
 }
 
+/* same_msgs: field by field (Msg has padding that memcmp would read). */
+static int
+same_msgs(const Msg *a, const Msg *b, uint32_t na, uint32_t nb)
+{
+	uint32_t i;
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (a[i].src_tile != b[i].src_tile || a[i].dst_tile != b[i].dst_tile ||
+		    a[i].chan != b[i].chan || a[i].arrive != b[i].arrive)
+			return 0;
+	return 1;
+}
+
 void
 dse_estimate(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gating,
              uint64_t *cycles_out, double *latency_s, double *energy_j)
@@ -446,7 +460,7 @@ dse_estimate(const HwArch *a, const KProg *p, const DseWorkload *w, int row_gati
 		Msg *t;
 		size_t tc;
 		worst = walk(a, p, w, row_gating, prev, nprev, &cur, &ncur, &ccap, counts);
-		if (it > 0 && ncur == nprev && memcmp(cur, prev, sizeof(Msg) * ncur) == 0)
+		if (it > 0 && same_msgs(cur, prev, ncur, nprev))
 			break;
 		t = prev, prev = cur, cur = t;
 		tc = pcap, pcap = ccap, ccap = tc;
