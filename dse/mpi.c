@@ -8,8 +8,25 @@
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { TAG_RESULT = 1, TAG_DONE = 2 };
+
+/* wait_sleepy: complete a request, sleeping between tests: a blocking MPI call spins a core at
+ * 100% while it waits (e.g. while rank 0 writes the outputs), which on a shared machine takes the
+ * core from the ranks still working. */
+static void
+wait_sleepy(MPI_Request *rq)
+{
+	int done = 0;
+	for (;;) {
+		struct timespec t = {0, 500000};
+		MPI_Test(rq, &done, MPI_STATUS_IGNORE);
+		if (done)
+			return;
+		nanosleep(&t, NULL);
+	}
+}
 
 static int
 launched_by_mpirun(void)
@@ -49,24 +66,31 @@ dse_mpi_init(int *argc, char ***argv, int *rank)
 void
 dse_mpi_finalize(void)
 {
-	if (dsempi_on())
+	if (dsempi_on()) {
+		/* A sleepy barrier first, so that MPI_Finalize's own does not spin. */
+		MPI_Request rq;
+		MPI_Ibarrier(MPI_COMM_WORLD, &rq);
+		wait_sleepy(&rq);
 		MPI_Finalize();
+	}
 }
 
 int
 dse_mpi_agree(int ok)
 {
 	int all = ok;
-	if (dsempi_on())
-		MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Request rq;
+	if (dsempi_on()) {
+		MPI_Iallreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &rq);
+		wait_sleepy(&rq);
+	}
 	return all;
 }
 
 int
 dse_mpi_bcast_int(int v)
 {
-	if (dsempi_on())
-		MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	dsempi_bcast(&v, sizeof v);
 	return v;
 }
 
@@ -84,8 +108,11 @@ dsempi_rank(int *rank, int *size)
 void
 dsempi_bcast(void *buf, size_t bytes)
 {
-	if (dsempi_on() && bytes)
-		MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
+	MPI_Request rq;
+	if (!dsempi_on() || !bytes)
+		return;
+	MPI_Ibcast(buf, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD, &rq);
+	wait_sleepy(&rq);
 }
 
 void
