@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -620,6 +621,43 @@ START_TEST(kill_and_resume)
 }
 END_TEST
 
+/* Point 7 of the small sweep is edge-kan itself: its numbers are `kolmo run`'s. */
+START_TEST(base_point_equals_kolmo_run)
+{
+	DseSweep s;
+	DsePoints p;
+	DseResult r;
+	Diag d = {0};
+	char cmd[1024], *out = NULL;
+	json_error_t err;
+	json_t *js;
+	snprintf(cmd, sizeof cmd,
+	         "%s run %s/examples/kan/digits_kan.kir --arch %s/hwmodels/configs/edge-kan.yaml "
+	         "--json 2>/dev/null",
+	         KOLMO_BIN, KOLMO_SOURCE_DIR, KOLMO_SOURCE_DIR);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	js = json_loads(out, 0, &err);
+	ck_assert_msg(js, "%s", out);
+	ck_assert_int_eq(dse_sweep_load(&s, SMALL, &d), 0);
+	ck_assert_int_eq(dse_points(&s, 0, &p, &d), 0);
+	dse_eval(&s, &p.p[7], 0, &r);
+	ck_assert(r.feasible);
+	ck_assert_uint_eq(r.wl[0].cycles,
+	                  (uint64_t)json_integer_value(json_object_get(js, "cycles")));
+	{
+		/* kolmo run --json prints 10 significant digits. */
+		double e =
+		    json_number_value(json_object_get(json_object_get(js, "energy_j"), "total"));
+		ck_assert_msg(fabs(r.obj[DSE_O_ENERGY] / e - 1) < 1e-9, "%.17g vs %.17g",
+		              r.obj[DSE_O_ENERGY], e);
+	}
+	json_decref(js);
+	free(out);
+	dse_points_free(&p);
+	dse_sweep_free(&s);
+}
+END_TEST
+
 START_TEST(cli_bad_input)
 {
 	char dir[256], sweep[512], cmd[2048], *out = NULL;
@@ -719,6 +757,7 @@ suite(void)
 	tcase_add_test(t, threads_equal_one);
 	tcase_add_test(t, kill_and_resume);
 	tcase_add_test(t, cli_bad_input);
+	tcase_add_test(t, base_point_equals_kolmo_run);
 	tcase_add_test(t, fast_is_an_estimate);
 	suite_add_tcase(s, t);
 	return s;
