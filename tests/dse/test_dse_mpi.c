@@ -28,11 +28,14 @@ START_TEST(two_ranks_equal_one_process)
 	ck_assert_int_eq(run(cmd, NULL), 0);
 	snprintf(
 	    cmd, sizeof cmd,
-	    "%s --allow-run-as-root --oversubscribe -np 2 %s dse %s -o %s --no-progress --json",
+	    /* Open MPI keeps runtime allocations until exit (and its frames are not symbolised
+	     * for LeakSanitizer): no leak check inside the ranks; test_dse covers kolmo dse. */
+	    "ASAN_OPTIONS=detect_leaks=0 %s --allow-run-as-root --oversubscribe -np 2 %s dse %s "
+	    "-o %s --no-progress --json",
 	    KOLMO_MPIRUN, KOLMO_BIN, SMALL, dir);
 	st = run(cmd, &out);
-	ck_assert_msg(st == 0, "%s", out);
-	ck_assert_msg(strstr(out, "\"ranks\": 2"), "not run on 2 ranks: %s", out);
+	ck_assert_msg(st == 0, "%.1500s", out);
+	ck_assert_msg(strstr(out, "\"ranks\": 2"), "not run on 2 ranks: %.1500s", out);
 	free(out);
 	for (k = 0; outputs[k]; k++) {
 		snprintf(cmd, sizeof cmd, "cmp -s %s/%s %s/%s", ref, outputs[k], dir, outputs[k]);
