@@ -21,8 +21,8 @@ typedef struct Pool {
 	const DseSweep *s;
 	const DsePoints *pts;
 	const DseRunOpts *o;
-	const uint32_t *todo; /* this process's points */
-	uint32_t ntodo, next;
+	const uint32_t *pending; /* this process's points */
+	uint32_t npending, next;
 	int nthreads, finished, stop;
 	char **q; /* finished lines waiting for the main thread */
 	size_t qn, qcap;
@@ -55,13 +55,13 @@ worker(void *arg)
 		DseResult r;
 		char *line;
 		pthread_mutex_lock(&p->mu);
-		if (p->stop || p->next >= p->ntodo) {
+		if (p->stop || p->next >= p->npending) {
 			p->finished++;
 			pthread_cond_broadcast(&p->cv);
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
 		}
-		k = p->todo[p->next++];
+		k = p->pending[p->next++];
 		pthread_mutex_unlock(&p->mu);
 		dse_eval(p->s, &p->pts->p[k], p->o->fast, &r);
 		line = dse_result_json(p->s, &p->pts->p[k], &r);
@@ -202,8 +202,8 @@ dse_run(const DseSweep *s, const DsePoints *pts, const DseRunOpts *o, DseResult 
 	pool.s = s;
 	pool.pts = pts;
 	pool.o = o;
-	pool.todo = mine;
-	pool.ntodo = nmine;
+	pool.pending = mine;
+	pool.npending = nmine;
 	pool.nthreads = nthreads;
 	pthread_mutex_init(&pool.mu, NULL);
 	pthread_cond_init(&pool.cv, NULL);

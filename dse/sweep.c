@@ -60,31 +60,6 @@ yerr(Ctx *c, const yaml_node_t *n, const char *fmt, ...)
 
 /* ---- closest names (for "did you mean") ---- */
 
-static size_t
-edit_distance(const char *s, const char *t)
-{
-	size_t n = strlen(s), m = strlen(t), i, j, row[128];
-	if (n > 120 || m > 120)
-		return 1000;
-	for (j = 0; j <= m; j++)
-		row[j] = j;
-	for (i = 1; i <= n; i++) {
-		size_t prev = row[0], tmp;
-		row[0] = i;
-		for (j = 1; j <= m; j++) {
-			size_t best = prev + (s[i - 1] != t[j - 1]);
-			tmp = row[j];
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[m];
-}
-
 /* closest_key: the schema key nearest to key: the same leaf in another section first, else the
  * smallest edit distance (within reason). NULL if nothing is close. */
 static const char *

@@ -41,7 +41,7 @@ int diag_at(Diag *d, const char *file, int line, int col, const char *src_line, 
 /* diag_err: record an error with no source position; file may be NULL. Returns -1. */
 int diag_err(Diag *d, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int diag_verr(Diag *d, const char *file, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 /* diag_src_line: pointer to the start of line `line` (1-based) in a NUL-terminated buffer, or NULL.
  */
 const char *diag_src_line(const char *buf, int line);
@@ -92,6 +92,10 @@ sat_i64(int64_t v, int64_t lo, int64_t hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
 }
+
+/* edit_distance: Levenshtein distance of two strings (for "did you mean" suggestions); strings
+ * over 120 bytes count as 1000 apart. */
+size_t edit_distance(const char *s, const char *t);
 
 /* fnv1a64: FNV-1a hash, used for fingerprints (architecture configs, programs). */
 uint64_t fnv1a64(const void *p, size_t n, uint64_t h);

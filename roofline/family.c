@@ -81,31 +81,6 @@ is_section(const char *name)
 	return 0;
 }
 
-static size_t
-edit_distance(const char *s, const char *t)
-{
-	size_t n = strlen(s), m = strlen(t), i, j, row[128];
-	if (n > 120 || m > 120)
-		return 1000;
-	for (j = 0; j <= m; j++)
-		row[j] = j;
-	for (i = 1; i <= n; i++) {
-		size_t prev = row[0], tmp;
-		row[0] = i;
-		for (j = 1; j <= m; j++) {
-			size_t best = prev + (s[i - 1] != t[j - 1]);
-			tmp = row[j];
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[m];
-}
-
 /* The closest key path (or section name), or NULL. */
 static const char *
 suggest(const char *key, int sections, char *buf, size_t n)
