@@ -8,13 +8,6 @@
 
 #include "exec.h"
 
-void
-x_setr(X *x, unsigned rd, int32_t v)
-{
-	if (rd)
-		x->c->r[rd] = v;
-}
-
 /* busy: account cycles a background unit works, for utilisation. */
 void
 x_busy(X *x, unsigned unit, uint64_t cycles)
@@ -38,67 +31,10 @@ x_spad_check(X *x, uint32_t addr, uint64_t len, unsigned align, const char *what
 	return 0;
 }
 
-int64_t
-x_ld(const uint8_t *p, unsigned ty)
-{
-	switch (ty) {
-	case TY_I8:
-		return (int8_t)p[0];
-	case TY_I16: {
-		int16_t v;
-		memcpy(&v, p, 2);
-		return v;
-	}
-	default: {
-		int32_t v;
-		memcpy(&v, p, 4);
-		return v;
-	}
-	}
-}
-
 const int64_t x_ty_min[TY_COUNT] = {INT8_MIN, INT16_MIN, INT32_MIN};
 const int64_t x_ty_max[TY_COUNT] = {INT8_MAX, INT16_MAX, INT32_MAX};
 
-void
-x_st(uint8_t *p, unsigned ty, int64_t v)
-{
-	v = sat_i64(v, x_ty_min[ty], x_ty_max[ty]);
-	switch (ty) {
-	case TY_I8:
-		p[0] = (uint8_t)(int8_t)v;
-		break;
-	case TY_I16: {
-		int16_t h = (int16_t)v;
-		memcpy(p, &h, 2);
-		break;
-	}
-	default: {
-		int32_t w = (int32_t)v;
-		memcpy(p, &w, 4);
-		break;
-	}
-	}
-}
-
 /* Round-half-away-from-zero right shift of an exact product (fits in int64 for 32x32 bits). */
-int64_t
-x_rshift_round(int64_t v, unsigned s)
-{
-	uint64_t m, h;
-	if (s == 0)
-		return v;
-	if (s > 62)
-		return 0;
-	h = 1ull << (s - 1);
-	if (v >= 0) {
-		m = ((uint64_t)v + h) >> s;
-		return (int64_t)m;
-	}
-	m = ((uint64_t)(-(v + 1)) + 1 + h) >> s;
-	return -(int64_t)m;
-}
-
 /* A vector operand: n elements of type ty at byte address addr. */
 int
 x_vec(X *x, uint32_t addr, uint32_t n, unsigned ty, const char *what, uint8_t **p)
@@ -108,12 +44,6 @@ x_vec(X *x, uint32_t addr, uint32_t n, unsigned ty, const char *what, uint8_t **
 		return -1;
 	*p = x->c->spad + addr;
 	return 0;
-}
-
-uint32_t
-x_vlen(X *x)
-{
-	return R(x->in->d);
 }
 
 /* ---- scalar ---- */
