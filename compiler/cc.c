@@ -63,9 +63,25 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 		m->opt = *o;
 	else
 		cc_options_default(&m->opt);
-	if (ir_verify(g, d) || cc_pass_check(m, d) || cc_pass_calib(m, d) || cc_pass_quant(m, d) ||
-	    cc_pass_tile(m, d) || cc_pass_alloc(m, d))
+	if (ir_verify(g, d) || cc_canonicalize(g, d))
 		goto fail;
+	if (m->opt.dump) {
+		char *t = ir_print(g);
+		fprintf(m->opt.dump, "# ---- after canon: the graph (.kir)\n%s", t);
+		free(t);
+	}
+	if (cc_pass_check(m, d) || cc_pass_calib(m, d) || cc_pass_quant(m, d))
+		goto fail;
+	if (m->opt.dump) {
+		fprintf(m->opt.dump, "# ---- after quant: formats\n");
+		cc_model_dump(m, m->opt.dump);
+	}
+	if (cc_pass_tile(m, d) || cc_pass_alloc(m, d))
+		goto fail;
+	if (m->opt.dump) {
+		fprintf(m->opt.dump, "# ---- after tile, place, alloc: blocks\n");
+		cc_model_dump(m, m->opt.dump);
+	}
 	p = kprog_new();
 	kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
 	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d))
@@ -112,7 +128,10 @@ cc_model_dump(const CcModel *m, FILE *f)
 {
 	uint32_t i, b;
 	fprintf(f, "# quantised model for '%s': activations %s (max %d), ADC %s\n", m->arch->name,
-	        isa_type_names[m->aty], m->qmax, m->lossless ? "lossless" : "lossy (emulated)");
+	        isa_type_names[m->aty], m->qmax,
+	        !m->nblocks   ? "not tiled yet"
+	        : m->lossless ? "lossless"
+	                      : "lossy (emulated)");
 	fprintf(f, "input %s [%u] scale %.9g\n", m->in_name, m->in_len, m->in_scale);
 	for (i = 0; i < m->nlayers; i++) {
 		const CcLayer *l = &m->layers[i];

@@ -33,11 +33,18 @@ typedef struct CcOptions {
 	    input_hi;    /* synthetic calibration range when calib is NULL (default -1, 1) */
 	uint32_t nsynth; /* synthetic samples (default 256) */
 	uint64_t seed;   /* for synthetic samples */
+	FILE *dump;      /* per-pass dumps (-d): the graph after canonicalisation in .kir syntax,
+	                    the quantised model after quant and after placement; NULL: none */
 } CcOptions;
 
 void cc_options_default(CcOptions *o);
 
 typedef struct CcModel CcModel;
+
+/* cc_canonicalize: rewrite g in place into the forms the rest of the toolchain reads (every
+ * pykan_linear becomes a kan_linear with converted weights). 0, or -1 with d. cc_compile and
+ * cc_eval_float call it; so do the references and the interpreter. */
+int cc_canonicalize(Graph *g, Diag *d);
 
 /* cc_compile: compile g for arch. On success *out is a validated program and *model (if not
  * NULL) the quantised model it implements (free with cc_model_free). On error returns -1 with a

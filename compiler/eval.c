@@ -82,7 +82,7 @@ cc_eval_float(Graph *g, const float *in, float *out, Diag *d)
 	memset(&m, 0, sizeof m);
 	m.g = g;
 	m.arena = arena_new();
-	if (cc_pass_check(&m, d)) {
+	if (cc_canonicalize(g, d) || cc_pass_check(&m, d)) {
 		arena_free(m.arena);
 		return -1;
 	}

@@ -642,6 +642,8 @@ cc_interp(Graph *g, const float *const *inputs, float **outputs, Diag *d)
 	Ctx c;
 	uint32_t i, k = 0;
 	int r = 0;
+	if (cc_canonicalize(g, d))
+		return -1;
 	c.g = g;
 	c.val = calloc(g->ntensors + 1, sizeof(float *));
 	for (i = 0; i < g->ntensors; i++) {

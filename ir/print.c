@@ -151,7 +151,8 @@ put_node(IrBuf *b, const Graph *g, const IrNode *n)
 /* Print node `start` after any unprinted producers of its operands (iteratively; a cycle, which
  * the verifier rejects, is broken rather than looped on). */
 static void
-emit_node(IrBuf *b, const Graph *g, IrNodeId start, uint8_t *state, IrNodeId *stack)
+emit_node(IrBuf *b, const Graph *g, IrNodeId start, uint8_t *state, IrNodeId *stack,
+          uint8_t *declared)
 {
 	uint32_t sp = 0;
 	stack[sp++] = start;
@@ -172,6 +173,15 @@ emit_node(IrBuf *b, const Graph *g, IrNodeId start, uint8_t *state, IrNodeId *st
 		}
 		if (pushed)
 			continue;
+		/* Inputs and weights a pass added after their users are declared just before. */
+		for (i = 0; i < n->nin; i++) {
+			IrTensorId t = n->in[i];
+			if (t < g->ntensors && !declared[t] &&
+			    (g->tensors[t].kind == IR_INPUT || g->tensors[t].kind == IR_WEIGHT)) {
+				put_decl(b, g, &g->tensors[t]);
+				declared[t] = 1;
+			}
+		}
 		put_node(b, g, n);
 		state[id] = 2;
 		sp--;
@@ -184,18 +194,22 @@ ir_print(const Graph *g)
 	IrBuf b = {0};
 	uint8_t *state = xcalloc(g->nnodes + 1u, 1);
 	IrNodeId *stack = xcalloc(g->nnodes + 1u, sizeof *stack);
+	uint8_t *declared = xcalloc(g->ntensors + 1u, 1);
 	uint32_t i;
 	irbuf_printf(&b, "kir %d\ngraph %s {\n", IR_KIR_VERSION, g->name);
 	for (i = 0; i < g->ntensors; i++) {
 		const IrTensor *x = &g->tensors[i];
-		if (x->kind == IR_INPUT || x->kind == IR_WEIGHT)
-			put_decl(&b, g, x);
-		else if (x->producer < g->nnodes && state[x->producer] == 0)
-			emit_node(&b, g, x->producer, state, stack);
+		if (x->kind == IR_INPUT || x->kind == IR_WEIGHT) {
+			if (!declared[i])
+				put_decl(&b, g, x);
+			declared[i] = 1;
+		} else if (x->producer < g->nnodes && state[x->producer] == 0) {
+			emit_node(&b, g, x->producer, state, stack, declared);
+		}
 	}
 	for (i = 0; i < g->nnodes; i++) /* nodes without results in the table (invalid graphs) */
 		if (state[i] == 0)
-			emit_node(&b, g, i, state, stack);
+			emit_node(&b, g, i, state, stack, declared);
 	for (i = 0; i < g->noutputs; i++) {
 		irbuf_printf(&b, "  output %s = ", g->outputs[i].name);
 		put_ref(&b, g, g->outputs[i].t);
@@ -204,5 +218,6 @@ ir_print(const Graph *g)
 	irbuf_puts(&b, "}\n");
 	free(state);
 	free(stack);
+	free(declared);
 	return b.p;
 }

@@ -183,6 +183,38 @@ shape_kan_linear(IrShapeCtx *c)
 	return 0;
 }
 
+/* pykan KANLayer: coef [I, O, G+k], scale_base and scale_sp [I, O], optional mask [I, O]. */
+static int
+shape_pykan_linear(IrShapeCtx *c)
+{
+	int64_t G = ai(c, "grid_size"), k = ai(c, "spline_order"), I, O, want[3];
+	const IrAttr *gr = attr(c, "grid_range");
+	unsigned i;
+	if (G < 1 || G > 4096)
+		return fail(c, AT("grid_size"), "grid_size must be in 1..4096, got %lld",
+		            (long long)G);
+	if (k < 0 || k > 16)
+		return fail(c, AT("spline_order"), "spline_order must be in 0..16, got %lld",
+		            (long long)k);
+	if (gr->n != 2 || !isfinite(gr->floats[0]) || !isfinite(gr->floats[1]) ||
+	    !(gr->floats[0] < gr->floats[1]))
+		return fail(c, AT("grid_range"), "grid_range must be [lo, hi] with lo < hi");
+	if (need_rank(c, 0, 1, IR_MAXRANK) || need_rank(c, 1, 3, 3))
+		return -1;
+	I = c->in[0]->dim[c->in[0]->rank - 1];
+	O = c->in[1]->dim[1];
+	want[0] = I, want[1] = O, want[2] = G + k;
+	if (need_dims(c, 1, 3, want, "[I, O, G+k]"))
+		return -1;
+	for (i = 2; i < c->n->nin; i++)
+		if (c->in[i] && need_dims(c, (int)i, 2, want, "[I, O]"))
+			return -1;
+	c->out[0] = *c->in[0];
+	c->out[0].q.nscale = 0, c->out[0].q.scale = NULL, c->out[0].q.axis = -1;
+	c->out[0].dim[c->out[0].rank - 1] = O;
+	return 0;
+}
+
 /* ---- dense algebra ---- */
 
 static int

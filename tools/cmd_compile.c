@@ -8,7 +8,7 @@ static const CliOpt opts[] = {
     CC_CLI_OPTS,
     {"out", 'o', "M.kelf", "output binary (default: the model's name with .kelf)"},
     {"emit", 0, "WHAT", "print a stage instead of writing the binary: ir, model, asm, dot"},
-    {"d", 'd', NULL, "dump the quantised model and placement to stderr"},
+    {"d", 'd', NULL, "per-pass dumps to stderr: canonical graph (.kir), formats, placement"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -51,10 +51,10 @@ run(const CliCmd *cmd, CliArgs *a)
 		rc = 0;
 		goto out;
 	}
+	if (cli_opt(cmd, a, "d"))
+		j.opt.dump = stderr;
 	if (cc_compile(j.g, &j.arch, &j.opt, &p, &m, &d))
 		goto out;
-	if (cli_opt(cmd, a, "d"))
-		cc_model_dump(m, stderr);
 	if (emit && strcmp(emit, "model") == 0) {
 		cc_model_dump(m, stdout);
 	} else if (emit && strcmp(emit, "asm") == 0) {

@@ -188,7 +188,7 @@ run(const CliCmd *cmd, CliArgs *a)
 		if (float_options(cmd, a, &j.opt, &d))
 			goto out;
 		j.g = ir_parse_file(a->pos[0], IR_PARSE_LOAD_WEIGHTS, &d);
-		if (!j.g || ref_build_float(j.g, &r, &d))
+		if (!j.g || cc_canonicalize(j.g, &d) || ref_build_float(j.g, &r, &d))
 			goto out;
 	}
 	t_build = now_s() - t0;

@@ -263,6 +263,60 @@ START_TEST(bad_models)
 }
 END_TEST
 
+/* A pykan-layout layer compiles to the same binary as its efficient-kan twin, converted by hand
+ * (tests/compiler/cases/pykan_twin.kir). */
+START_TEST(pykan_layout_converts)
+{
+	char dir[64], cmd[4096], a[128], b[128];
+	size_t la, lb;
+	char *ba, *bb;
+	Diag d = {0};
+	make_tmpdir(dir, sizeof dir);
+	snprintf(a, sizeof a, "%s/a.kelf", dir);
+	snprintf(b, sizeof b, "%s/b.kelf", dir);
+	snprintf(cmd, sizeof cmd, "%s compile %s --arch %s -o %s && %s compile %s --arch %s -o %s",
+	         KOLMO_BIN, SRC("tests/compiler/cases/pykan_tiny.kir"), EDGE, a, KOLMO_BIN,
+	         SRC("tests/compiler/cases/pykan_twin.kir"), EDGE, b);
+	ck_assert_int_eq(run(cmd, NULL), 0);
+	ba = read_file(a, 1 << 24, &la, &d);
+	bb = read_file(b, 1 << 24, &lb, &d);
+	ck_assert(ba && bb);
+	ck_assert_uint_eq(la, lb);
+	ck_assert(memcmp(ba, bb, la) == 0);
+	free(ba);
+	free(bb);
+}
+END_TEST
+
+/* -d prints the canonical graph in .kir syntax; fed back, it compiles to the same binary. */
+START_TEST(dump_feeds_back)
+{
+	char dir[64], cmd[4096], a[128], b[128], dump[128], kir[128];
+	size_t la, lb;
+	char *ba, *bb;
+	Diag d = {0};
+	make_tmpdir(dir, sizeof dir);
+	snprintf(a, sizeof a, "%s/a.kelf", dir);
+	snprintf(b, sizeof b, "%s/b.kelf", dir);
+	snprintf(dump, sizeof dump, "%s/dump.txt", dir);
+	snprintf(kir, sizeof kir, "%s/canon.kir", dir);
+	snprintf(
+	    cmd, sizeof cmd,
+	    "%s compile %s --arch %s -o %s -d 2>%s && sed -n '/after canon/,/^}/p' %s | sed 1d "
+	    ">%s && %s compile %s --arch %s -o %s",
+	    KOLMO_BIN, SRC("tests/compiler/cases/pykan_tiny.kir"), EDGE, a, dump, dump, kir,
+	    KOLMO_BIN, kir, EDGE, b);
+	ck_assert_int_eq(run(cmd, NULL), 0);
+	ba = read_file(a, 1 << 24, &la, &d);
+	bb = read_file(b, 1 << 24, &lb, &d);
+	ck_assert(ba && bb);
+	ck_assert_uint_eq(la, lb);
+	ck_assert(memcmp(ba, bb, la) == 0);
+	free(ba);
+	free(bb);
+}
+END_TEST
+
 START_TEST(run_command_reports)
 {
 	char cmd[1024], *out = NULL;
@@ -292,6 +346,8 @@ main(void)
 	tcase_add_test(t, deterministic_binary);
 	tcase_add_loop_test(t, bad_models, 0, (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_test(t, run_command_reports);
+	tcase_add_test(t, pykan_layout_converts);
+	tcase_add_test(t, dump_feeds_back);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

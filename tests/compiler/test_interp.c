@@ -222,6 +222,29 @@ START_TEST(interp_equals_chain_reference)
 }
 END_TEST
 
+/* pykan's layout evaluates like its efficient-kan twin (canonicalisation before evaluation). */
+START_TEST(pykan_equals_twin)
+{
+	Diag d = {0};
+	Graph *p =
+	    ir_parse_file(SRC("tests/compiler/cases/pykan_tiny.kir"), IR_PARSE_LOAD_WEIGHTS, &d);
+	Graph *t =
+	    ir_parse_file(SRC("tests/compiler/cases/pykan_twin.kir"), IR_PARSE_LOAD_WEIGHTS, &d);
+	const float x[3] = {0.3f, -0.5f, 0.9f};
+	const float *in[1] = {x};
+	float *op[1], *ot[1];
+	ck_assert_msg(p && t, "%s", d.msg);
+	ck_assert_msg(cc_interp(p, in, op, &d) == 0, "%s", d.msg);
+	ck_assert_msg(cc_interp(t, in, ot, &d) == 0, "%s", d.msg);
+	ck_assert(op[0][0] == ot[0][0] && op[0][1] == ot[0][1]);
+	ck_assert(op[0][0] != 0);
+	free(op[0]);
+	free(ot[0]);
+	ir_free(p);
+	ir_free(t);
+}
+END_TEST
+
 START_TEST(attention_examples_run)
 {
 	/* The bundled transformer blocks evaluate end to end (shapes, every op). */
@@ -271,6 +294,7 @@ main(void)
 	tcase_add_test(t, linear_attention_by_hand);
 	tcase_add_loop_test(t, interp_equals_chain_reference, 0, 4);
 	tcase_add_loop_test(t, attention_examples_run, 0, 2);
+	tcase_add_test(t, pykan_equals_twin);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
