@@ -86,6 +86,22 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 	kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
 	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d))
 		goto fail;
+	{
+		uint32_t c;
+		for (c = 0; c < p->ncores; c++)
+			if (p->cores[c]->ncode > (uint32_t)arch->core.imem_words) {
+				cc_layer_error(
+				    m, &m->layers[0], d,
+				    "the program of tile %u core %u has %u instructions; "
+				    "'%s' holds %d per core%s",
+				    p->cores[c]->tile, p->cores[c]->core, p->cores[c]->ncode,
+				    arch->name, arch->core.imem_words,
+				    m->batch > 1 ? " (the batch loop is unrolled: use a "
+				                   "smaller batch)"
+				                 : "");
+				goto fail;
+			}
+	}
 	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->lead[0].core, m->lead[0].x_addr, m->in_scale,
 	       input_tensor(g));
 	add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty,

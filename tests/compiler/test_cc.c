@@ -245,6 +245,7 @@ static const struct {
     {"tests/compiler/cases/bad_relu_first.kir", SIMTEST, ":5:8: error:", "must follow a linear"},
     {"examples/kan/wide_kan.kir", SIMTEST, ":9:8: error:", "does not fit on 'sim-test'"},
     {"examples/kan/too_big_kan.kir", EDGE, ":8:8: error:", "100 blocks short"},
+    {"tests/compiler/cases/bad_imem.kir", EDGE, ":8:8: error:", "use a smaller batch"},
     {"tests/compiler/cases/missing.kir", SIMTEST, "missing.kir", "cannot open"},
 };
 
