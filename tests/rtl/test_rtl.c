@@ -240,6 +240,48 @@ START_TEST(test_compiled_multicore)
 }
 END_TEST
 
+/* Tile memory and the DMA engine shared by two cores of a tile: core 0.0 reads what 0.1 stored
+ * and loaded by DMA (copied into its RTL before the tld) and waits for 0.1's DMA (the engine's
+ * busy time replayed). */
+START_TEST(test_shared_tile)
+{
+	static const char prog_text[] = ".core 0 1\n"
+	                                "\taddi r1, r0, 0\n\taddi r2, r0, 0x40\n\taddi r3, r0, 16\n"
+	                                "\taddi r4, r0, 77\n\tsw r4, 0(r1)\n\ttst r1, r2, r3\n"
+	                                "\taddi r2, r0, 0x80\n\tdld r2, r0, r3\n\tbar 0\n\thalt\n"
+	                                ".core 0 0\n"
+	                                "\taddi r1, r0, 0\n\taddi r2, r0, 0x40\n\taddi r3, r0, 32\n"
+	                                "\tbar 0\n\twait 0x10000\n\ttld r1, r2, r3\n"
+	                                "\tlw r5, 0(r1)\n\tlw r6, 0x10(r1)\n\thalt\n"
+	                                ".dram 0x0\n.word 5 6 7 8\n";
+	char dir[64], path[128];
+	FILE *f;
+	HwArch arch;
+	KProg *prog;
+	Diag d = {0};
+	RtlCosimOptions o;
+	RtlCosimResult *r = calloc(1, sizeof *r);
+	make_tmpdir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/shared.s", dir);
+	f = fopen(path, "w");
+	ck_assert(f && fputs(prog_text, f) >= 0);
+	fclose(f);
+	ck_assert(hw_arch_load(&arch, ARCH, &d) == 0);
+	ck_assert_msg(kasm_file(path, &prog, &d) == 0, "%s", d.msg);
+	rtl_cosim_options_default(&o);
+	o.tile = 0;
+	o.core = 0;
+	ck_assert_msg(rtl_cosim(&arch, prog, &o, r, &d) == 0, "%s", d.msg);
+	ck_assert_msg(r->agree, "%s", r->report);
+	o.tile = o.core = -1;
+	ck_assert_msg(rtl_cosim(&arch, prog, &o, r, &d) == 0 && r->agree, "%s%s", d.msg, r->report);
+	kprog_free(prog);
+	remove(path);
+	rmdir(dir);
+	free(r);
+}
+END_TEST
+
 START_TEST(test_cli_multicore)
 {
 	char *out = NULL, cmd[2048], dir[64], kelf[128];
@@ -484,6 +526,7 @@ suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_compiled_multicore, 0,
 	                    (int)(sizeof compiled / sizeof *compiled));
+	tcase_add_test(tc, test_shared_tile);
 	tcase_add_test(tc, test_cli_multicore);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
