@@ -140,6 +140,10 @@ module kolmo_core #(
 
   // DMA engine (busy-until cycles, docs/timing.md) and its copy queue
   logic [63:0] dma_free, dram_free, port_free;
+  // replayed synchronisation (multi-core co-simulation): the pending recv/bar release
+  logic sync_valid;
+  logic [63:0] sync_next;
+  logic [31:0] sync_len;
   logic q_dir[DMA_Q];  // 1: DRAM -> tile memory (dld)
   logic [31:0] q_ta[DMA_Q], q_da[DMA_Q], q_n[DMA_Q];
   logic [QW:0] q_count;
@@ -1010,8 +1014,20 @@ module kolmo_core #(
         end
         done = 1'b1;
       end
-      OP_RECV: do_fault(F_UNSUPPORTED);
-      OP_BAR: done = 1'b1;  // the only active core of its tile
+      // recv/bar: the release comes from the harness (SEL_SYNC), which replays the C
+      // simulator's; recv's payload is already in the tile memory. A recv without it faults.
+      OP_RECV, OP_BAR: begin
+        if (k == 0 && op == OP_RECV) begin
+          if (!sync_valid) do_fault(F_UNSUPPORTED);
+          else begin
+            count(ACT_tilemem_write_byte, 64'(sync_len));
+            count(ACT_netbuf_byte, 64'(sync_len));
+          end
+        end
+        // without a replayed release, bar is one cycle (the only active core of its tile)
+        done = !sync_valid || cyc + 1 >= sync_next;
+        if (done) sync_valid = 1'b0;
+      end
       OP_WAIT:
       if ((32'(f_mask(ir)) & 32'hffff) >> prm[P_NMVMU] != 0) do_fault(F_UNIT);
       else done = units_idle(f_mask(ir));
@@ -1154,6 +1170,27 @@ module kolmo_core #(
       dram_req = 1'b0;
       dram_we = 1'b0;
       t_end = 0;
+      sync_valid = 1'b0;
+      sync_next = 0;
+      sync_len = 0;
+    end else if (host_we) begin
+      // a host write while running: the core does not advance on this clock
+      case (host_sel)
+        SEL_TMEM:
+        for (int i = 0; i < 8; i++) tmem[ta(64'(host_addr) + 64'(i))] = host_wdata[i*8+:8];
+        SEL_SYNC: begin
+          sync_valid = 1'b1;
+          sync_next = host_wdata;
+          sync_len = host_addr;
+        end
+        SEL_BUSY:
+        case (host_addr)
+          0: port_free = host_wdata;
+          1: dma_free = host_wdata;
+          default: dram_free = host_wdata;
+        endcase
+        default: ;
+      endcase
     end else if (!halted && !fault) begin
       // background units first: what they finish at this cycle is visible to the core
       mvmu_tick();

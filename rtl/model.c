@@ -40,7 +40,7 @@ static const char *const fault_names[] = {
     "mvm input wider than its bits (or more bits than the MVMU takes)",
     "bad operand (sbu descriptor, topk/topp input, send target)",
     "DMA queue full (RTL limit: 16 transfers in flight)",
-    "instruction not supported by single-core co-simulation (recv)",
+    "recv without a replayed release (the harness gives it from the C simulator)",
     "xbw rows or weights out of range",
 };
 
@@ -324,6 +324,35 @@ rtl_core_step(RtlCore *c, uint64_t max_cycle, RtlRetire *r, Diag *d)
 			return diag_err(d, NULL, "the RTL core passed cycle %llu without retiring",
 			                (unsigned long long)max_cycle);
 	}
+}
+
+void
+rtl_core_write(RtlCore *c, int space, uint32_t addr, const uint8_t *buf, uint32_t n)
+{
+	uint32_t i;
+	if (space == KSP_DRAM) {
+		if ((uint64_t)addr + n <= c->dram_bytes)
+			memcpy(c->dram + addr, buf, n);
+		return;
+	}
+	for (i = 0; i < n; i += 8) {
+		uint32_t k = n - i < 8 ? n - i : 8;
+		uint64_t w = k < 8 ? rtl_model_host_read(c->m, SEL_TMEM, addr + i) : 0;
+		memcpy(&w, buf + i, k);
+		rtl_model_host_write(c->m, SEL_TMEM, addr + i, w);
+	}
+}
+
+void
+rtl_core_sync(RtlCore *c, uint64_t next_cycle, uint32_t recv_bytes)
+{
+	rtl_model_host_write(c->m, SEL_SYNC, recv_bytes, next_cycle);
+}
+
+void
+rtl_core_busy(RtlCore *c, unsigned which, uint64_t until)
+{
+	rtl_model_host_write(c->m, SEL_BUSY, which, until);
 }
 
 uint64_t

@@ -36,7 +36,8 @@ RtlModel *rtl_model_new(const char *vcd_path);
 void rtl_model_free(RtlModel *m);
 /* rtl_model_set_reset: drive rst (takes effect at the next clock). */
 void rtl_model_set_reset(RtlModel *m, int on);
-/* rtl_model_host_write: one clock with host_we = 1 (only while reset is on). */
+/* rtl_model_host_write: one clock with host_we = 1 (configuration and images while reset is
+ * on; the replay registers and the tile memory while running, without advancing the core). */
 void rtl_model_host_write(RtlModel *m, unsigned sel, uint32_t addr, uint64_t data);
 /* rtl_model_host_read: the combinational host read port. */
 uint64_t rtl_model_host_read(RtlModel *m, unsigned sel, uint32_t addr);

@@ -83,13 +83,23 @@ uint64_t rtl_core_cycles(const RtlCore *c);
 int32_t rtl_core_reg(RtlCore *c, unsigned r);
 /* rtl_core_read: n bytes of the scratchpad (space KSP_SPAD) or tile memory (KSP_TMEM) at addr. */
 void rtl_core_read(RtlCore *c, int space, uint32_t addr, uint8_t *buf, uint32_t n);
+/* rtl_core_write: between two retirements, write n bytes of the tile memory (KSP_TMEM) or of the
+ * harness's DRAM (KSP_DRAM) at addr: the replay of other cores' traffic. */
+void rtl_core_write(RtlCore *c, int space, uint32_t addr, const uint8_t *buf, uint32_t n);
+/* rtl_core_sync: the next recv or bar releases so that the next instruction issues at
+ * next_cycle; recv_bytes: the received message's size (its payload is written with
+ * rtl_core_write first). */
+void rtl_core_sync(RtlCore *c, uint64_t next_cycle, uint32_t recv_bytes);
+/* rtl_core_busy: set a shared resource's busy-until cycle (0: tile-memory port, 1: the tile's DMA
+ * engine, 2: the DRAM channel) to the C simulator's, after another core used it. */
+void rtl_core_busy(RtlCore *c, unsigned which, uint64_t until);
 /* rtl_core_counts: the RTL's action counters, HW_ACT_* order. */
 void rtl_core_counts(RtlCore *c, uint64_t counts[HW_NACTIONS]);
 
 /* ---- lockstep co-simulation ---- */
 
 typedef struct RtlCosimOptions {
-	int tile, core;       /* the core to co-simulate (-1: the program's only core) */
+	int tile, core;       /* the core to co-simulate (-1: every core with code, in turn) */
 	const char *vcd_path; /* waveform, or NULL */
 	int bug_op;           /* test hook: opcode to corrupt (-1: none) */
 	int bug_kind;         /* 0: flip its first result's low bit, 1: one cycle late */
@@ -98,14 +108,22 @@ typedef struct RtlCosimOptions {
 	uint64_t max_cycles;  /* 0: 10^9 */
 } RtlCosimOptions;
 
+enum { RTL_COSIM_MAX_CORES = 256 };
+
 typedef struct RtlCosimResult {
-	int agree; /* 1: every instruction and the final state agree */
+	int agree; /* 1: every instruction and the final state agree (every core's) */
 	uint64_t instructions;
 	uint64_t sim_cycles, rtl_cycles;
 	double sim_energy_j, rtl_energy_j;
 	uint64_t sim_counts[HW_NACTIONS], rtl_counts[HW_NACTIONS];
 	double sim_host_s, rtl_host_s; /* host seconds spent in each model */
 	char report[16384];            /* the first mismatch (agree = 0) */
+	uint32_t ncores;               /* the cores co-simulated, one run each */
+	struct {
+		uint32_t tile, core;
+		int agree;
+		uint64_t instructions, cycles; /* cycles: the core's halt cycle (RTL) */
+	} cores[RTL_COSIM_MAX_CORES];
 } RtlCosimResult;
 
 void rtl_cosim_options_default(RtlCosimOptions *o);

@@ -407,6 +407,8 @@ ex_recv(X *x)
 	}
 	*pp = m->next;
 	memcpy(t->tmem + m->dst_addr, m->data, m->len);
+	x->c->rx_addr = m->dst_addr;
+	x->c->rx_len = m->len;
 	COUNT(HW_ACT_tilemem_write_byte, m->len);
 	COUNT(HW_ACT_netbuf_byte, m->len);
 	if (m->deliver > x->c->now)

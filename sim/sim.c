@@ -563,6 +563,10 @@ sim_step(Sim *s, SimRetire *rt, Diag *d)
 	rt->op = c->code[rt->pc].op;
 	rt->blocked = c->state == CORE_BLOCKED;
 	rt->next_cycle = c->now;
+	if (rt->op == OP_recv && !rt->blocked) {
+		rt->rx_addr = c->rx_addr;
+		rt->rx_len = c->rx_len;
+	}
 	for (k = 1; k < ISA_NREGS; k++)
 		if (c->r[k] != before[k]) {
 			rt->reg = (int)k;
@@ -650,6 +654,31 @@ sim_mem(const Sim *s, int space, uint32_t tile, uint32_t core, size_t *size)
 	}
 	*size = s->p.spad_bytes;
 	return s->tiles[tile].cores[core].spad;
+}
+
+void
+sim_core_counts(const Sim *s, uint32_t tile, uint32_t core, SimCounts *out)
+{
+	const Core *c;
+	uint32_t l, a;
+	memset(out, 0, sizeof *out);
+	if (tile >= s->p.tiles || core >= s->p.cores_per_tile)
+		return;
+	c = &s->tiles[tile].cores[core];
+	if (!c->counts)
+		return;
+	for (l = 0; l < s->nlayers; l++)
+		for (a = 0; a < HW_NACTIONS; a++)
+			out->act[a] += c->counts[l].act[a];
+}
+
+void
+sim_shared_busy(const Sim *s, uint32_t tile, uint64_t *port_free, uint64_t *dma_free,
+                uint64_t *dram_free)
+{
+	*port_free = tile < s->p.tiles ? s->tiles[tile].port_free : 0;
+	*dma_free = tile < s->p.tiles ? s->tiles[tile].dma_free : 0;
+	*dram_free = s->dram_free;
 }
 
 const SimStats *

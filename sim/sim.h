@@ -89,6 +89,7 @@ typedef struct SimRetire {
 	uint64_t next_cycle; /* cycle at which the core's next instruction issues */
 	int reg;             /* scalar register written (-1: none) */
 	int32_t value;
+	uint32_t rx_addr, rx_len; /* a completed recv: the tile-memory range its payload filled */
 } SimRetire;
 
 /* sim_step: execute the next instruction in cycle order (the core with the earliest next-issue
@@ -109,6 +110,13 @@ int32_t sim_reg(const Sim *s, uint32_t tile, uint32_t core, unsigned r);
 /* sim_mem: a memory's bytes: space KSP_DRAM (tile, core ignored), KSP_TMEM (core ignored) or
  * KSP_SPAD; NULL when it does not exist. */
 const uint8_t *sim_mem(const Sim *s, int space, uint32_t tile, uint32_t core, size_t *size);
+
+/* sim_core_counts: the action counts of core (tile, core) alone (all layers), so far. */
+void sim_core_counts(const Sim *s, uint32_t tile, uint32_t core, SimCounts *out);
+/* sim_shared_busy: the resources a tile's cores share (docs/timing.md): the cycle at which the
+ * tile-memory port and the tile's DMA engine are next free, and the chip's DRAM channel. */
+void sim_shared_busy(const Sim *s, uint32_t tile, uint64_t *port_free, uint64_t *dma_free,
+                     uint64_t *dram_free);
 
 /* sim_energy: price the run's action counts with arch's energy reference table. */
 void sim_energy(const Sim *s, const HwArch *arch, HwEnergy *out);

@@ -63,7 +63,8 @@ typedef struct Core {
 	int in_heap;   /* scheduled in the run queue */
 	uint32_t heap_pos;
 	uint64_t icount;
-	SimCounts *counts; /* per layer: nlayers + 1 rows */
+	uint32_t rx_addr, rx_len; /* the last completed recv's payload range */
+	SimCounts *counts;        /* per layer: nlayers + 1 rows */
 } Core;
 
 typedef struct Msg {

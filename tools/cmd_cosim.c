@@ -8,7 +8,7 @@
 
 static const CliOpt opts[] = {
     {"arch", 'a', "A.yaml", "architecture config (required)"},
-    {"core", 0, "T.C", "the core to co-simulate (default: the program's only core)"},
+    {"core", 0, "T.C", "the core to co-simulate (default: every core with code, in turn)"},
     {"vcd", 0, "W.vcd", "write the RTL's waveform (VCD) there"},
     {"json", 0, NULL, "print the result as JSON"},
     {"set", 0, "KEY=VAL,..", "override architecture parameters, e.g. mvmu.adc_bits=4"},
@@ -84,6 +84,20 @@ result_json(const RtlCosimResult *r, const HwArch *arch)
 	json_object_set_new(j, "actions", acts);
 	json_object_set_new(j, "host_s",
 	                    json_pack("{s:f,s:f}", "sim", r->sim_host_s, "rtl", r->rtl_host_s));
+	{
+		json_t *cores = json_array();
+		uint32_t k;
+		for (k = 0; k < r->ncores; k++) {
+			char tc[32];
+			snprintf(tc, sizeof tc, "%u.%u", r->cores[k].tile, r->cores[k].core);
+			json_array_append_new(cores,
+			                      json_pack("{s:s,s:b,s:I,s:I}", "core", tc, "agree",
+			                                r->cores[k].agree, "instructions",
+			                                (json_int_t)r->cores[k].instructions,
+			                                "cycles", (json_int_t)r->cores[k].cycles));
+		}
+		json_object_set_new(j, "cores", cores);
+	}
 	json_object_set_new(j, "mismatch", r->agree ? json_null() : json_string(r->report));
 	return j;
 }
@@ -152,8 +166,20 @@ run(const CliCmd *cmd, CliArgs *a)
 		json_decref(j);
 	} else if (r->agree) {
 		double hz = arch.clock.core_ghz * 1e9;
-		printf("cosim: agree: %llu instructions\n", (unsigned long long)r->instructions);
-		printf("  %-9s %12s %14s %16s\n", "", "cycles", "latency (s)", "energy (J)");
+		uint32_t k;
+		if (r->ncores > 1)
+			printf("cosim: agree: %llu instructions on %u cores\n",
+			       (unsigned long long)r->instructions, r->ncores);
+		else
+			printf("cosim: agree: %llu instructions\n",
+			       (unsigned long long)r->instructions);
+		for (k = 0; r->ncores > 1 && k < r->ncores; k++)
+			printf("  core %u.%u: %llu instructions, halt cycle %llu\n",
+			       r->cores[k].tile, r->cores[k].core,
+			       (unsigned long long)r->cores[k].instructions,
+			       (unsigned long long)r->cores[k].cycles);
+		printf("  %-9s %12s %14s %16s\n", "", r->ncores > 1 ? "last halt" : "cycles",
+		       "latency (s)", "energy (J)");
 		printf("  %-9s %12llu %14.6g %16.9g\n", "C sim", (unsigned long long)r->sim_cycles,
 		       (double)r->sim_cycles / hz, r->sim_energy_j);
 		printf("  %-9s %12llu %14.6g %16.9g\n", "RTL", (unsigned long long)r->rtl_cycles,
@@ -174,7 +200,9 @@ const CliCmd cmd_cosim = {
                "write), then the halt cycle, registers, scratchpad, tile memory, action counts\n"
                "and energy. Exit status 0 when they agree; 1 on the first mismatch, which is\n"
                "printed with the last agreeing instructions (docs/rtl.md). M may be a .s file.\n"
-               "Single-core programs; a C-simulator fault must be an RTL fault at the same pc.",
+               "Multi-core programs: the RTL runs one core (--core T.C, or each in turn), the\n"
+               "other cores' messages, barrier releases and tile-memory writes are replayed from\n"
+               "the C simulator. A C-simulator fault must be an RTL fault at the same pc.",
     .opts = opts,
     .min_pos = 1,
     .max_pos = 1,
