@@ -48,6 +48,21 @@ input_tensor(const Graph *g)
 	return IR_NONE;
 }
 
+uint64_t
+cc_mem_estimate(const Graph *g, const CcOptions *o)
+{
+	uint64_t weights = 0, acts = 0, samples = o->calib ? o->ncalib : o->nsynth;
+	uint32_t t;
+	for (t = 0; t < g->ntensors; t++) {
+		uint64_t n = (uint64_t)ir_type_elems(&g->tensors[t].type);
+		if (g->tensors[t].kind == IR_WEIGHT)
+			weights += n;
+		else
+			acts += n;
+	}
+	return 16 * weights + 4 * acts * (samples ? samples : 1);
+}
+
 int
 cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcModel **model, Diag *d)
 {
@@ -65,6 +80,18 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 		cc_options_default(&m->opt);
 	if (ir_verify(g, d) || cc_canonicalize(g, d))
 		goto fail;
+	{
+		uint64_t need = cc_mem_estimate(g, &m->opt),
+		         max = m->opt.max_mem_bytes ? m->opt.max_mem_bytes : CC_MEM_DEFAULT;
+		if (need > max) {
+			diag_err(
+			    d, g->file,
+			    "compiling this model needs an estimated %.0f MiB, over the budget of "
+			    "%.0f MiB (raise it with --max-mem-mib)",
+			    (double)need / 1048576.0, (double)max / 1048576.0);
+			goto fail;
+		}
+	}
 	if (m->opt.dump) {
 		char *t = ir_print(g);
 		fprintf(m->opt.dump, "# ---- after canon: the graph (.kir)\n%s", t);

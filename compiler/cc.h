@@ -30,14 +30,24 @@ typedef struct CcOptions {
 	const float *calib; /* calibration samples [ncalib, input elems], or NULL */
 	uint32_t ncalib;
 	double input_lo,
-	    input_hi;    /* synthetic calibration range when calib is NULL (default -1, 1) */
-	uint32_t nsynth; /* synthetic samples (default 256) */
-	uint64_t seed;   /* for synthetic samples */
-	FILE *dump;      /* per-pass dumps (-d): the graph after canonicalisation in .kir syntax,
-	                    the quantised model after quant and after placement; NULL: none */
+	    input_hi;           /* synthetic calibration range when calib is NULL (default -1, 1) */
+	uint32_t nsynth;        /* synthetic samples (default 256) */
+	uint64_t seed;          /* for synthetic samples */
+	uint64_t max_mem_bytes; /* refuse a model whose estimated compile memory (cc_mem_estimate)
+	                           is larger (0: CC_MEM_DEFAULT) */
+	FILE *dump;             /* per-pass dumps (-d): the graph after canonicalisation in .kir
+	                           syntax, the quantised model after quant and after placement */
 } CcOptions;
 
+#define CC_MEM_DEFAULT ((uint64_t)4 << 30)
+
 void cc_options_default(CcOptions *o);
+
+/* cc_mem_estimate: an upper estimate of the heap bytes cc_compile needs for g with options o:
+ * 16 bytes per weight element (float data, quantised values, crossbar images) plus the float
+ * calibration activations (samples x every tensor's elements x 4 bytes). cc_compile refuses, with
+ * a diagnostic and before allocating, a model over o->max_mem_bytes. */
+uint64_t cc_mem_estimate(const Graph *g, const CcOptions *o);
 
 typedef struct CcModel CcModel;
 

@@ -31,7 +31,7 @@ draw(uint64_t seed, uint32_t dim, uint32_t i, uint32_t salt)
 /* A point's value for dimension p at normalised coordinate u in [0, 1). Writes the texts of the
  * keys it sets into val (by column). */
 static void
-assign(const DseSweep *s, int pi, double u, int level, int *colof, char **val)
+assign(const DseSweep *s, int pi, double u, int level, const int *colof, char **val)
 {
 	const DseParam *p = &s->params[pi];
 	int k;

@@ -35,6 +35,10 @@ enum {
 };
 /* A tensor may hold at most this many elements; larger sizes from user input are errors. */
 #define IR_MAX_ELEMS ((int64_t)1 << 31)
+/* Default bound on one weight's elements when its data is loaded (2^28 floats = 1 GiB); a larger
+ * weight is refused with a diagnostic instead of being allocated. Graph.max_weight_elems overrides
+ * it. */
+#define IR_WEIGHT_ELEMS_DEFAULT ((int64_t)1 << 28)
 
 /* ---- types ---- */
 
@@ -202,6 +206,7 @@ typedef struct Graph {
 	char *base_dir; /* directory that safetensors paths are relative to, or NULL (cwd) */
 	char *src;      /* source text (for carets in verifier errors), or NULL */
 	size_t cap_t, cap_n, cap_o;
+	int64_t max_weight_elems; /* per-weight load budget; 0: IR_WEIGHT_ELEMS_DEFAULT */
 } Graph;
 
 /* ---- building (the compiler's passes use these too) ---- */
@@ -247,6 +252,9 @@ int ir_infer(const Graph *g, IrNodeId n, IrType *out, Diag *d);
  * (safetensors read and converted; random generated; cached in the graph). NULL with d on error.
  */
 const float *ir_weight_data(Graph *g, IrTensorId t, Diag *d);
+/* ir_load_weights: ir_weight_data for every weight (what IR_PARSE_LOAD_WEIGHTS does), e.g. after
+ * setting g->max_weight_elems. Returns 0, or -1 with the first weight's diagnostic. */
+int ir_load_weights(Graph *g, Diag *d);
 /* ir_random_fill: the deterministic generator behind random(...): splitmix64 seeded with seed;
  * u = (next >> 11) * 2^-53 in [0, 1). f32: uniform a + (b - a) * u; normal (Box-Muller, one value
  * per pair of draws) a + b * sqrt(-2 ln(1 - u1)) * cos(2 pi u2); computed in double, rounded to

@@ -406,7 +406,7 @@ expect_comma(Lex *l)
 static int
 parse_reg(Lex *l, uint8_t *r)
 {
-	const char *at = l->p;
+	const char *at;
 	long v;
 	char *end;
 	skipws(l);

@@ -213,7 +213,7 @@ build(W *w, const KProg *p)
 	s->data = w->str;
 	memset(&w->str, 0, sizeof w->str);
 	(void)symtab;
-	s = wsec(w, SHT_STRTAB, 0, 1, ".shstrtab");
+	(void)wsec(w, SHT_STRTAB, 0, 1, ".shstrtab");
 	free(text_of);
 }
 

@@ -1043,7 +1043,6 @@ ir_parse_mem(const char *buf, size_t len, const char *fname, const char *base_di
 	P p;
 	Graph *g;
 	int r, i;
-	uint32_t t;
 	if (len > MAX_KIR_BYTES) {
 		diag_err(d, fname, "file larger than %d bytes", MAX_KIR_BYTES);
 		return NULL;
@@ -1062,9 +1061,8 @@ ir_parse_mem(const char *buf, size_t len, const char *fname, const char *base_di
 	}
 	irmap_free(&p.names);
 	irmap_free(&p.outnames);
-	for (t = 0; r == 0 && (flags & IR_PARSE_LOAD_WEIGHTS) && t < g->ntensors; t++)
-		if (g->tensors[t].kind == IR_WEIGHT && !ir_weight_data(g, t, d))
-			r = -1;
+	if (r == 0 && (flags & IR_PARSE_LOAD_WEIGHTS))
+		r = ir_load_weights(g, d);
 	if (r != 0) {
 		ir_free(g);
 		return NULL;

@@ -188,7 +188,18 @@ ir_weight_data(Graph *g, IrTensorId t, Diag *d)
 	if (x->w.data)
 		return x->w.data;
 	n = ir_type_elems(&x->type);
-	if (n > IR_MAX_ELEMS || ir_weight_check(g, t, d))
+	{
+		int64_t max =
+		    g->max_weight_elems > 0 ? g->max_weight_elems : IR_WEIGHT_ELEMS_DEFAULT;
+		if (n > max) {
+			ir_diag_loc(g, x->loc, d,
+			            "weight '%s' has %lld elements, over the budget of %lld per "
+			            "weight (raise it with --max-weight-elems)",
+			            x->name, (long long)n, (long long)max);
+			return NULL;
+		}
+	}
+	if (ir_weight_check(g, t, d))
 		return NULL;
 	switch (x->w.src) {
 	case IR_W_SAFETENSORS: {
@@ -226,4 +237,14 @@ ir_weight_data(Graph *g, IrTensorId t, Diag *d)
 	}
 	x->w.data = dst;
 	return dst;
+}
+
+int
+ir_load_weights(Graph *g, Diag *d)
+{
+	IrTensorId t;
+	for (t = 0; t < g->ntensors; t++)
+		if (g->tensors[t].kind == IR_WEIGHT && !ir_weight_data(g, t, d))
+			return -1;
+	return 0;
 }

@@ -43,10 +43,10 @@ rf_scaling_print(const RfScaling *s, FILE *f)
 	const RfCeilings *c = &s->c;
 	int i;
 	fprintf(f,
-	        "scaling: family %s on %s: %s feed-forward%s, %s attention (keep %.3g), batch %d, "
+	        "scaling: family %s on %s: %s feed-forward, %s attention (keep %.3g), batch %d, "
 	        "b_w %d, b_a %d, b_kv %d\n",
 	        fm->name, c->arch.name, fm->ffn == RF_FFN_KAN ? "KAN" : "MLP",
-	        fm->ffn == RF_FFN_KAN ? "" : "", fm->attn == RF_ATTN_SPARSE ? "sparse" : "dense",
+	        fm->attn == RF_ATTN_SPARSE ? "sparse" : "dense",
 	        fm->attn == RF_ATTN_SPARSE ? fm->keep : 1.0, fm->batch, c->weight_bits,
 	        c->input_bits, fm->kv_bits ? fm->kv_bits : c->input_bits);
 	fprintf(

@@ -336,8 +336,13 @@ rtl_core_write(RtlCore *c, int space, uint32_t addr, const uint8_t *buf, uint32_
 		return;
 	}
 	for (i = 0; i < n; i += 8) {
-		uint32_t k = n - i < 8 ? n - i : 8;
-		uint64_t w = k < 8 ? rtl_model_host_read(c->m, SEL_TMEM, addr + i) : 0;
+		uint32_t k = n - i;
+		uint64_t w = 0;
+		if (k >= 8)
+			k = 8; /* a whole word: nothing to keep */
+		else
+			w = rtl_model_host_read(c->m, SEL_TMEM,
+			                        addr + i); /* keep the bytes past k */
 		memcpy(&w, buf + i, k);
 		rtl_model_host_write(c->m, SEL_TMEM, addr + i, w);
 	}

@@ -529,7 +529,7 @@ int
 sim_step(Sim *s, SimRetire *rt, Diag *d)
 {
 	Core *c;
-	int32_t before[ISA_NREGS];
+	int32_t regs_before[ISA_NREGS];
 	unsigned k;
 	sim_start(s);
 	memset(rt, 0, sizeof *rt);
@@ -555,7 +555,7 @@ sim_step(Sim *s, SimRetire *rt, Diag *d)
 	rt->core = c->idx;
 	rt->pc = c->pc;
 	rt->cycle = c->now;
-	memcpy(before, c->r, sizeof before);
+	memcpy(regs_before, c->r, sizeof regs_before);
 	if (sim_exec(s, c)) {
 		*d = s->fault;
 		return -1;
@@ -568,7 +568,7 @@ sim_step(Sim *s, SimRetire *rt, Diag *d)
 		rt->rx_len = c->rx_len;
 	}
 	for (k = 1; k < ISA_NREGS; k++)
-		if (c->r[k] != before[k]) {
+		if (c->r[k] != regs_before[k]) {
 			rt->reg = (int)k;
 			rt->value = c->r[k];
 		}

@@ -35,10 +35,32 @@ ccjob_load(const CliCmd *cmd, const CliArgs *a, CcJob *j, Diag *d)
 			                "%s: --input-range wants LO,HI with LO < HI, not '%s'",
 			                cmd->name, v);
 	}
+	if ((v = cli_opt(cmd, a, "max-mem-mib"))) {
+		char *end;
+		unsigned long long mib;
+		errno = 0;
+		mib = strtoull(v, &end, 0);
+		if (errno || *end || end == v || mib == 0 || mib > (1ull << 40))
+			return diag_err(d, "kolmo",
+			                "%s: --max-mem-mib wants a positive number, not '%s'",
+			                cmd->name, v);
+		j->opt.max_mem_bytes = (uint64_t)mib << 20;
+	}
 	if (hw_arch_load(&j->arch, cli_opt(cmd, a, "arch"), d))
 		return -1;
-	j->g = ir_parse_file(a->pos[0], IR_PARSE_LOAD_WEIGHTS, d);
+	j->g = ir_parse_file(a->pos[0], 0, d);
 	if (!j->g)
+		return -1;
+	if ((v = cli_opt(cmd, a, "max-weight-elems"))) {
+		char *end;
+		errno = 0;
+		j->g->max_weight_elems = (int64_t)strtoll(v, &end, 0);
+		if (errno || *end || end == v || j->g->max_weight_elems < 1)
+			return diag_err(d, "kolmo",
+			                "%s: --max-weight-elems wants a positive number, not '%s'",
+			                cmd->name, v);
+	}
+	if (ir_load_weights(j->g, d))
 		return -1;
 	if ((v = cli_opt(cmd, a, "calib"))) {
 		uint64_t i;

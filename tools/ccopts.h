@@ -13,6 +13,8 @@
 	    {"adc-lossy", 0, NULL, "fill whole crossbars even if partial sums exceed the ADC"},    \
 	    {"calib", 0, "X.npy", "calibration samples [N, inputs] for activation ranges"},        \
 	    {"input-range", 0, "LO,HI", "synthetic calibration range (default -1,1)"},             \
+	    {"max-weight-elems", 0, "N", "refuse a weight of more elements (default 2^28)"},       \
+	    {"max-mem-mib", 0, "N", "refuse a model needing more compile memory (default 4096)"},  \
 	{                                                                                          \
 		"seed", 0, "N", "seed of synthetic calibration and inputs (default 0)"             \
 	}

@@ -215,6 +215,10 @@ eval_point(const HwArch *arch, const KProg *p, const SimOptions *so, const Data 
 			tin = &p->io[i];
 		else
 			tout = &p->io[i];
+	if (!tin || !tout) {
+		free(yv);
+		return diag_err(d, NULL, "eval: the program has no input or no output tensor");
+	}
 	isz = isa_type_size(tin->type);
 	osz = isa_type_size(tout->type);
 	lo = tin->type == TY_I8 ? INT8_MIN : INT16_MIN;

@@ -19,6 +19,7 @@ static const CliOpt opts[] = {
     {"trace", 0, "T.json", "write a Chrome trace-event file (opens in Perfetto)"},
     {"json", 0, NULL, "print the statistics as JSON instead of the report"},
     {"max-cycles", 0, "N", "fault past this many cycles (default 10^12)"},
+    {"max-insns", 0, "N", "fault past this many instructions (default 10^11)"},
     {"seed", 0, "N", "seed for the non-ideal device modes (default 0)"},
     {"g-sigma", 0, "X", "conductance variation: relative sigma per cell (default 0)"},
     {"stuck", 0, "P", "probability that a cell slice is stuck at 0 or its maximum"},
@@ -221,6 +222,11 @@ run(const CliCmd *cmd, CliArgs *a)
 		if (parse_num("max-cycles", v, 1, 1e18, &x, &d))
 			return cli_fail(&d);
 		o.max_cycles = (uint64_t)x;
+	}
+	if ((v = cli_opt(cmd, a, "max-insns"))) {
+		if (parse_num("max-insns", v, 1, 1e18, &x, &d))
+			return cli_fail(&d);
+		o.max_insns = (uint64_t)x;
 	}
 	if ((v = cli_opt(cmd, a, "seed"))) {
 		if (parse_num("seed", v, 0, 1.8e19, &x, &d))

@@ -1,7 +1,7 @@
-/* fuzz_kir.c: libFuzzer entry point for the .kir reader: parse from memory (no file access); on
- * success, print, reparse and compare, and verify. Any crash, sanitizer report or failed
- * invariant is a bug. Not run in CI; see docs/ir.md section 8. Without libFuzzer (KOLMO_FUZZ_MAIN)
- * a main() replays the files given on the command line. */
+/* fuzz_kir.c: fuzz target for the .kir reader: parse from memory (no file access); on success,
+ * print, reparse and compare, and verify. Any crash, sanitizer report or failed invariant is a
+ * bug. Built by tests/fuzz/CMakeLists.txt: with libFuzzer under clang and -DKOLMO_FUZZ=ON,
+ * otherwise with replay.c as a ctest over tests/fuzz/corpus/fuzz_kir (docs/hardening.md). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,24 +35,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ir_free(g);
 	return 0;
 }
-
-#ifdef KOLMO_FUZZ_MAIN
-int
-main(int argc, char **argv)
-{
-	int i;
-	for (i = 1; i < argc; i++) {
-		Diag d = {0};
-		size_t len;
-		char *buf = read_file(argv[i], (size_t)1 << 28, &len, &d);
-		if (!buf) {
-			fprintf(stderr, "%s\n", d.msg);
-			return 1;
-		}
-		LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-		free(buf);
-		printf("%s: ok\n", argv[i]);
-	}
-	return 0;
-}
-#endif

@@ -1,0 +1,34 @@
+# mvm of a 16x8 matrix of 8-bit weights, 8-bit inputs (5 of them zero) on 2-bit cells (4 slices)
+# with 1-bit DACs: 1 + 7 = 8 input cycles, each max(3-cycle read, ceil(8 cols / 2 ADCs) x 1) = 4
+# cycles, + 2 for shift-and-add: 34 cycles on the MVMU. mvm issues at 2; wait resumes at 37; halt 38.
+# Expected output: the plain integer matrix-vector product.
+# expect: cycles 38
+# expect: spad 0.0 0x200 i32 = 6029 7024 10014 -8120 -8603 967 4754 -5882
+# expect: count xbar_row_activate = 352
+# expect: count adc_convert = 256
+# expect: count dac_drive = 352
+.core 0 0
+.xbar 0 16 8 8
+.row 103 110 103 -31 -34 115 -33 -80
+.row 100 27 -56 -82 -107 74 103 -48
+.row -121 -96 -98 -110 -31 -5 -113 109
+.row 39 97 -28 -9 22 127 -126 -85
+.row 106 14 80 -86 2 33 -11 19
+.row -113 -93 -73 77 -73 20 69 -94
+.row -120 -128 -19 -21 -102 112 64 75
+.row 86 -91 -27 10 44 -84 31 42
+.row -121 81 -68 -60 -2 -77 -123 -98
+.row 110 121 -38 -32 101 -31 -61 86
+.row 68 -69 74 87 -20 -128 10 27
+.row -118 -21 -33 73 -77 -107 -54 -19
+.row 98 4 -124 40 23 69 -91 -90
+.row -82 -22 -4 -121 60 62 104 -63
+.row 119 -59 69 -35 -50 31 -12 -1
+.row -31 -47 -28 70 119 -88 87 -104
+.spad 0x100
+.byte -75 0 -109 2 0 72 3 0 123 22 0 -93 -64 0 117 -91
+	addi r1, r0, 0x100
+	addi r3, r0, 0x200
+	mvm.i8 r3, r1, 0, 8, gate
+	wait 0x1
+	halt
