@@ -458,7 +458,8 @@ read_notes(R *r, CoreNote **cores, size_t *ncores)
 		return rerr(r, "note: the ISA version note is missing");
 	if (!have_arch)
 		return rerr(r, "note: the architecture note is missing");
-	qsort(*cores, *ncores, sizeof **cores, corenote_cmp);
+	if (*ncores > 1) /* qsort's base must not be NULL, even for no element */
+		qsort(*cores, *ncores, sizeof **cores, corenote_cmp);
 	return 0;
 }
 
