@@ -129,10 +129,24 @@ replay(const char *path, long nmut, long npre)
 	return 0;
 }
 
+/* Files of a directory are taken when their name ends in one of the -x suffixes (all files
+ * when none was given), so source folders can serve as seed corpora. */
+static const char *suffixes[8];
+static int nsuffixes;
+
 static int
 visible(const struct dirent *e)
 {
-	return e->d_name[0] != '.';
+	size_t n = strlen(e->d_name);
+	int k;
+	if (e->d_name[0] == '.')
+		return 0;
+	for (k = 0; k < nsuffixes; k++) {
+		size_t m = strlen(suffixes[k]);
+		if (n > m && strcmp(e->d_name + n - m, suffixes[k]) == 0)
+			return 1;
+	}
+	return nsuffixes == 0;
 }
 
 int
@@ -144,6 +158,12 @@ main(int argc, char **argv)
 		struct stat st;
 		if (strcmp(argv[i], "-v") == 0) {
 			verbose = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "-x") == 0 && i + 1 < argc) {
+			if (nsuffixes < 8)
+				suffixes[nsuffixes++] = argv[i + 1];
+			i++;
 			continue;
 		}
 		if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "-p") == 0) && i + 1 < argc) {
