@@ -1060,7 +1060,6 @@ int
 dse_sweep_load_mem(DseSweep *s, const char *buf, size_t len, const char *fname, const char *dir,
                    Diag *d)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	char *text;
 	Ctx c;
@@ -1082,26 +1081,13 @@ dse_sweep_load_mem(DseSweep *s, const char *buf, size_t len, const char *fname, 
 	c.s = s;
 	c.d = d;
 	c.doc = &doc;
-	if (!yaml_parser_initialize(&parser)) {
+	if (hw_yaml_parse(text, len, fname, &doc, d)) {
 		free(text);
 		dse_sweep_free(s);
-		return diag_err(d, fname, "out of memory initialising the YAML parser");
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		int line = (int)parser.problem_mark.line + 1;
-		r = diag_at(d, fname, line, (int)parser.problem_mark.column + 1,
-		            diag_src_line(text, line), "malformed YAML: %s%s%s",
-		            parser.problem ? parser.problem : "syntax error",
-		            parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		free(text);
-		dse_sweep_free(s);
-		return r;
+		return -1;
 	}
 	r = load_doc(&c);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	free(text);
 	if (r)
 		dse_sweep_free(s);

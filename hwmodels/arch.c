@@ -722,7 +722,6 @@ load_doc(HwArch *a, const Src *src, yaml_document_t *doc, Diag *d)
 int
 hw_arch_load_mem(HwArch *a, const char *buf, size_t len, const char *fname, Diag *d)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	char *text;
 	Src src;
@@ -739,23 +738,12 @@ hw_arch_load_mem(HwArch *a, const char *buf, size_t len, const char *fname, Diag
 	text[len] = 0;
 	src.file = fname;
 	src.text = text;
-	if (!yaml_parser_initialize(&parser)) {
+	if (hw_yaml_parse(text, len, fname, &doc, d)) {
 		free(text);
-		return diag_err(d, fname, "out of memory initialising the YAML parser");
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_mark_t m = parser.problem_mark;
-		r = yerr(d, &src, m, "malformed YAML: %s%s%s",
-		         parser.problem ? parser.problem : "syntax error",
-		         parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		free(text);
-		return r;
+		return -1;
 	}
 	r = load_doc(a, &src, &doc, d);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	free(text);
 	return r;
 }

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include <yaml.h>
+
 #include "util.h"
 
 /* ---- the architecture ---- */
@@ -150,6 +152,11 @@ int hw_arch_load(HwArch *a, const char *path, Diag *d);
 /* hw_arch_load_mem: the same from memory; fname names the buffer in diagnostics. buf need not be
  * NUL-terminated. */
 int hw_arch_load_mem(HwArch *a, const char *buf, size_t len, const char *fname, Diag *d);
+
+/* hw_yaml_parse: parse text (len bytes, NUL-terminated for the caret line) as one YAML document
+ * into *doc (free it with yaml_document_delete). On malformed YAML fills d with
+ * "fname:line:col: error: malformed YAML: ..." and returns -1. */
+int hw_yaml_parse(const char *text, size_t len, const char *fname, yaml_document_t *doc, Diag *d);
 
 /* hw_arch_set: set one parameter by key path from its YAML text ("mvmu.adc_bits", "6"), then
  * re-validate the whole architecture. On error (unknown key, bad value, inconsistency) a is

@@ -360,7 +360,6 @@ load_doc(RfFamily *f, Src *s, yaml_document_t *doc, Diag *d)
 int
 rf_family_load_mem(RfFamily *f, const char *buf, size_t len, const char *fname, Diag *d)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	Src s;
 	char *text;
@@ -375,24 +374,12 @@ rf_family_load_mem(RfFamily *f, const char *buf, size_t len, const char *fname, 
 	memcpy(text, buf, len);
 	text[len] = 0;
 	s.text = text;
-	if (!yaml_parser_initialize(&parser)) {
+	if (hw_yaml_parse(text, len, s.file, &doc, d)) {
 		free(text);
-		return diag_err(d, s.file, "out of memory initialising the YAML parser");
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		char msg[512];
-		snprintf(msg, sizeof msg, "malformed YAML: %s%s%s",
-		         parser.problem ? parser.problem : "syntax error",
-		         parser.context ? " " : "", parser.context ? parser.context : "");
-		r = mark_err_at(d, &s, parser.problem_mark, msg);
-		yaml_parser_delete(&parser);
-		free(text);
-		return r;
+		return -1;
 	}
 	r = load_doc(f, &s, &doc, d);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	free(text);
 	return r;
 }
