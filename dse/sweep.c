@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "ir.h"
+#include "sweep_int.h"
 
 const DseObjInfo dse_objs[DSE_NOBJ] = {
 #define DSE_OBJ(id, name, unit, help) {name, unit, help},
@@ -21,8 +22,6 @@ const DseObjInfo dse_objs[DSE_NOBJ] = {
 };
 
 const char *const dse_method_names[] = {"grid", "random", "lhs", NULL};
-
-enum { MAX_SWEEP_BYTES = 1 << 20, MAX_LEVELS = 1 << 20, MAX_MODEL_BYTES = 64 << 20 };
 
 int
 dse_obj_find(const char *name)
@@ -34,20 +33,8 @@ dse_obj_find(const char *name)
 	return -1;
 }
 
-typedef struct Ctx {
-	const char *file;
-	const char *text;
-	const char *dir;
-	yaml_document_t *doc;
-	DseSweep *s;
-	Diag *d;
-} Ctx;
-
-static int yerr(Ctx *c, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-yerr(Ctx *c, const yaml_node_t *n, const char *fmt, ...)
+int
+sw_err(Ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -86,8 +73,8 @@ closest_key(const char *key)
 	return best;
 }
 
-static const char *
-closest_of(const char *key, const char *const *names)
+const char *
+sw_closest_of(const char *key, const char *const *names)
 {
 	const char *best = NULL;
 	size_t bd = (size_t)-1;
@@ -105,8 +92,8 @@ closest_of(const char *key, const char *const *names)
 }
 
 /* dym: " (did you mean 'x'?)" for a suggestion, "" for none. */
-static const char *
-dym(char *buf, size_t n, const char *sug)
+const char *
+sw_dym(char *buf, size_t n, const char *sug)
 {
 	if (!sug)
 		return "";
@@ -126,71 +113,71 @@ list_names(const char *const *names, char *buf, size_t n)
 
 /* ---- YAML access ---- */
 
-static yaml_node_t *
-node(Ctx *c, int id)
+yaml_node_t *
+sw_node(Ctx *c, int id)
 {
 	return yaml_document_get_node(c->doc, id);
 }
 
-static const char *
-scalar(const yaml_node_t *n)
+const char *
+sw_scalar(const yaml_node_t *n)
 {
 	return (const char *)n->data.scalar.value;
 }
 
-static int
-want_scalar(Ctx *c, yaml_node_t *n, const char *what)
+int
+sw_want_scalar(Ctx *c, yaml_node_t *n, const char *what)
 {
 	if (!n || n->type != YAML_SCALAR_NODE)
-		return yerr(c, n, "%s: expected a single value", what);
-	if (strlen(scalar(n)) != n->data.scalar.length || n->data.scalar.length > 4000)
-		return yerr(c, n, "%s: value too long or not text", what);
+		return sw_err(c, n, "%s: expected a single value", what);
+	if (strlen(sw_scalar(n)) != n->data.scalar.length || n->data.scalar.length > 4000)
+		return sw_err(c, n, "%s: value too long or not text", what);
 	return 0;
 }
 
-static int
-get_int(Ctx *c, yaml_node_t *n, const char *what, long long lo, long long hi, long long *out)
+int
+sw_get_int(Ctx *c, yaml_node_t *n, const char *what, long long lo, long long hi, long long *out)
 {
 	char *end;
 	long long v;
-	if (want_scalar(c, n, what))
+	if (sw_want_scalar(c, n, what))
 		return -1;
 	errno = 0;
-	v = strtoll(scalar(n), &end, 0);
-	if (errno || end == scalar(n) || *end)
-		return yerr(c, n, "%s: expected an integer, got '%.60s'", what, scalar(n));
+	v = strtoll(sw_scalar(n), &end, 0);
+	if (errno || end == sw_scalar(n) || *end)
+		return sw_err(c, n, "%s: expected an integer, got '%.60s'", what, sw_scalar(n));
 	if (v < lo || v > hi)
-		return yerr(c, n, "%s: %lld is out of range [%lld, %lld]", what, v, lo, hi);
+		return sw_err(c, n, "%s: %lld is out of range [%lld, %lld]", what, v, lo, hi);
 	*out = v;
 	return 0;
 }
 
-static int
-get_bool(Ctx *c, yaml_node_t *n, const char *what, int *out)
+int
+sw_get_bool(Ctx *c, yaml_node_t *n, const char *what, int *out)
 {
 	const char *v;
-	if (want_scalar(c, n, what))
+	if (sw_want_scalar(c, n, what))
 		return -1;
-	v = scalar(n);
+	v = sw_scalar(n);
 	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
 		*out = 1;
 	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
 		*out = 0;
 	else
-		return yerr(c, n, "%s: expected true or false, got '%.60s'", what, v);
+		return sw_err(c, n, "%s: expected true or false, got '%.60s'", what, v);
 	return 0;
 }
 
-static int
-get_double(Ctx *c, yaml_node_t *n, const char *what, double *out)
+int
+sw_get_double(Ctx *c, yaml_node_t *n, const char *what, double *out)
 {
 	char *end;
-	if (want_scalar(c, n, what))
+	if (sw_want_scalar(c, n, what))
 		return -1;
 	errno = 0;
-	*out = strtod(scalar(n), &end);
-	if (errno || end == scalar(n) || *end || !isfinite(*out))
-		return yerr(c, n, "%s: expected a number, got '%.60s'", what, scalar(n));
+	*out = strtod(sw_scalar(n), &end);
+	if (errno || end == sw_scalar(n) || *end || !isfinite(*out))
+		return sw_err(c, n, "%s: expected a number, got '%.60s'", what, sw_scalar(n));
 	return 0;
 }
 
@@ -258,20 +245,20 @@ check_value(Ctx *c, yaml_node_t *n, int i, const char *s)
 	case HW_T_BYTES:
 	case HW_T_F64:
 		if (value_number(i, s, &v))
-			return yerr(c, n, "%s: expected %s, got '%.60s'", p->path,
-			            p->type == HW_T_INT     ? "an integer"
-			            : p->type == HW_T_BYTES ? "a byte count (e.g. 65536 or 64KiB)"
-			                                    : "a number",
-			            s);
+			return sw_err(c, n, "%s: expected %s, got '%.60s'", p->path,
+			              p->type == HW_T_INT     ? "an integer"
+			              : p->type == HW_T_BYTES ? "a byte count (e.g. 65536 or 64KiB)"
+			                                      : "a number",
+			              s);
 		if (v < p->min || v > p->max)
-			return yerr(c, n, "%s: %.15g is out of range [%.15g, %.15g]%s%s", p->path,
-			            v, p->min, p->max, p->unit[0] ? " " : "", p->unit);
+			return sw_err(c, n, "%s: %.15g is out of range [%.15g, %.15g]%s%s", p->path,
+			              v, p->min, p->max, p->unit[0] ? " " : "", p->unit);
 		return 0;
 	case HW_T_BOOL:
 		if (strcmp(s, "true") && strcmp(s, "false") && strcmp(s, "yes") &&
 		    strcmp(s, "no") && strcmp(s, "on") && strcmp(s, "off") && strcmp(s, "1") &&
 		    strcmp(s, "0"))
-			return yerr(c, n, "%s: expected true or false, got '%.60s'", p->path, s);
+			return sw_err(c, n, "%s: expected true or false, got '%.60s'", p->path, s);
 		return 0;
 	case HW_T_ENUM: {
 		char opts[256];
@@ -280,12 +267,12 @@ check_value(Ctx *c, yaml_node_t *n, int i, const char *s)
 			if (strcmp(s, p->enums[k]) == 0)
 				return 0;
 		list_names(p->enums, opts, sizeof opts);
-		return yerr(c, n, "%s: unknown value '%.60s' (expected one of %s)", p->path, s,
-		            opts);
+		return sw_err(c, n, "%s: unknown value '%.60s' (expected one of %s)", p->path, s,
+		              opts);
 	}
 	case HW_T_STR:
 		if ((double)strlen(s) < p->min || (double)strlen(s) > p->max)
-			return yerr(c, n, "%s: length %zu is out of range", p->path, strlen(s));
+			return sw_err(c, n, "%s: length %zu is out of range", p->path, strlen(s));
 		return 0;
 	}
 	return 0;
@@ -301,9 +288,9 @@ key_row(Ctx *c, yaml_node_t *kn, const char *key)
 		return i;
 	sug = closest_key(key);
 	if (sug)
-		yerr(c, kn, "unknown architecture parameter '%s' (did you mean '%s'?)", key, sug);
+		sw_err(c, kn, "unknown architecture parameter '%s' (did you mean '%s'?)", key, sug);
 	else
-		yerr(
+		sw_err(
 		    c, kn,
 		    "unknown architecture parameter '%s' (the keys are listed in docs/hwmodels.md)",
 		    key);
@@ -334,15 +321,15 @@ param_range(Ctx *c, DseParam *p, yaml_node_t *vn)
 	int isint = hp->type == HW_T_INT || hp->type == HW_T_BYTES;
 	static const char *const rk[] = {"from", "to", "step", "times", NULL};
 	if (hp->type != HW_T_INT && hp->type != HW_T_BYTES && hp->type != HW_T_F64)
-		return yerr(c, vn, "%s: a range needs a numeric key; list the values instead",
-		            p->name);
+		return sw_err(c, vn, "%s: a range needs a numeric key; list the values instead",
+		              p->name);
 	for (pr = vn->data.mapping.pairs.start; pr < vn->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(c, pr->key), *v2 = node(c, pr->value);
+		yaml_node_t *k = sw_node(c, pr->key), *v2 = sw_node(c, pr->value);
 		const char *ks;
 		char dymb[96];
-		if (want_scalar(c, k, "range key"))
+		if (sw_want_scalar(c, k, "range key"))
 			return -1;
-		ks = scalar(k);
+		ks = sw_scalar(k);
 		if (!strcmp(ks, "from"))
 			from = v2;
 		else if (!strcmp(ks, "to"))
@@ -352,41 +339,42 @@ param_range(Ctx *c, DseParam *p, yaml_node_t *vn)
 		else if (!strcmp(ks, "times"))
 			times = v2;
 		else
-			return yerr(c, k,
-			            "unknown range key '%s'%s (expected from, to, step, times)", ks,
-			            dym(dymb, sizeof dymb, closest_of(ks, rk)));
+			return sw_err(c, k,
+			              "unknown range key '%s'%s (expected from, to, step, times)",
+			              ks, sw_dym(dymb, sizeof dymb, sw_closest_of(ks, rk)));
 	}
 	if (!from || !to)
-		return yerr(c, vn, "%s: a range needs 'from' and 'to'", p->name);
+		return sw_err(c, vn, "%s: a range needs 'from' and 'to'", p->name);
 	if (step && times)
-		return yerr(c, times, "%s: give 'step' or 'times', not both", p->name);
-	if (want_scalar(c, from, "from") || want_scalar(c, to, "to") ||
-	    check_value(c, from, row, scalar(from)) || check_value(c, to, row, scalar(to)))
+		return sw_err(c, times, "%s: give 'step' or 'times', not both", p->name);
+	if (sw_want_scalar(c, from, "from") || sw_want_scalar(c, to, "to") ||
+	    check_value(c, from, row, sw_scalar(from)) || check_value(c, to, row, sw_scalar(to)))
 		return -1;
-	value_number(row, scalar(from), &lo);
-	value_number(row, scalar(to), &hi);
+	value_number(row, sw_scalar(from), &lo);
+	value_number(row, sw_scalar(to), &hi);
 	if (lo > hi)
-		return yerr(c, vn, "%s: empty range: from (%g) is above to (%g)", p->name, lo, hi);
+		return sw_err(c, vn, "%s: empty range: from (%g) is above to (%g)", p->name, lo,
+		              hi);
 	if (step) {
-		if (hp->type == HW_T_BYTES ? parse_bytes(scalar(step), &st)
-		                           : get_double(c, step, "step", &st))
-			return c->d->set ? -1 : yerr(c, step, "step: expected a number");
+		if (hp->type == HW_T_BYTES ? parse_bytes(sw_scalar(step), &st)
+		                           : sw_get_double(c, step, "step", &st))
+			return c->d->set ? -1 : sw_err(c, step, "step: expected a number");
 		if (!(st > 0))
-			return yerr(c, step, "%s: empty range: step must be positive, not %g",
-			            p->name, st);
+			return sw_err(c, step, "%s: empty range: step must be positive, not %g",
+			              p->name, st);
 		if (isint && st != floor(st))
-			return yerr(c, step, "%s: the key is an integer; step %g is not", p->name,
-			            st);
+			return sw_err(c, step, "%s: the key is an integer; step %g is not", p->name,
+			              st);
 	}
 	if (times) {
-		if (get_double(c, times, "times", &tm))
+		if (sw_get_double(c, times, "times", &tm))
 			return -1;
 		if (!(tm > 1))
-			return yerr(c, times, "%s: empty range: times must be above 1, not %g",
-			            p->name, tm);
+			return sw_err(c, times, "%s: empty range: times must be above 1, not %g",
+			              p->name, tm);
 		if (!(lo > 0))
-			return yerr(c, from, "%s: a geometric range (times) needs from > 0",
-			            p->name);
+			return sw_err(c, from, "%s: a geometric range (times) needs from > 0",
+			              p->name);
 	}
 	if (!step && !times) {
 		p->kind = DSE_P_CONT;
@@ -398,7 +386,7 @@ param_range(Ctx *c, DseParam *p, yaml_node_t *vn)
 	p->kind = DSE_P_RANGE;
 	for (v = lo; v <= hi * (1 + 1e-12) + 1e-12;) {
 		if (p->nlevels >= MAX_LEVELS)
-			return yerr(c, vn, "%s: more than %d levels", p->name, MAX_LEVELS);
+			return sw_err(c, vn, "%s: more than %d levels", p->name, MAX_LEVELS);
 		p->levels = xrealloc(p->levels, sizeof(char *) * (size_t)(p->nlevels + 1));
 		p->levels[p->nlevels++] = fmt_level(row, isint ? floor(v + 0.5) : v);
 		if (step)
@@ -415,14 +403,14 @@ param_list(Ctx *c, DseParam *p, yaml_node_t *vn)
 	yaml_node_item_t *it;
 	int n = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start);
 	if (n == 0)
-		return yerr(c, vn, "%s: empty list of values", p->name);
+		return sw_err(c, vn, "%s: empty list of values", p->name);
 	p->kind = DSE_P_LIST;
 	p->levels = xcalloc((size_t)n, sizeof(char *));
 	for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
-		yaml_node_t *v = node(c, *it);
-		if (want_scalar(c, v, p->name) || check_value(c, v, p->keys[0], scalar(v)))
+		yaml_node_t *v = sw_node(c, *it);
+		if (sw_want_scalar(c, v, p->name) || check_value(c, v, p->keys[0], sw_scalar(v)))
 			return -1;
-		p->levels[p->nlevels++] = xstrdup(scalar(v));
+		p->levels[p->nlevels++] = xstrdup(sw_scalar(v));
 	}
 	return 0;
 }
@@ -433,14 +421,14 @@ param_group(Ctx *c, DseParam *p, yaml_node_t *vn)
 	yaml_node_item_t *it;
 	int n = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start), lv = 0;
 	if (n == 0)
-		return yerr(c, vn, "group '%s': empty list of choices", p->name);
+		return sw_err(c, vn, "group '%s': empty list of choices", p->name);
 	p->kind = DSE_P_GROUP;
 	for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++, lv++) {
-		yaml_node_t *m = node(c, *it);
+		yaml_node_t *m = sw_node(c, *it);
 		yaml_node_pair_t *pr;
 		int k = 0;
 		if (!m || m->type != YAML_MAPPING_NODE)
-			return yerr(
+			return sw_err(
 			    c, m,
 			    "group '%s': each choice is a mapping of keys set together, e.g. "
 			    "{mvmu.tech: sram, mvmu.adc_bits: 0}",
@@ -448,43 +436,45 @@ param_group(Ctx *c, DseParam *p, yaml_node_t *vn)
 		if (lv == 0) {
 			p->nkeys = (int)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
 			if (p->nkeys == 0)
-				return yerr(c, m, "group '%s': a choice sets no key", p->name);
+				return sw_err(c, m, "group '%s': a choice sets no key", p->name);
 			p->keys = xcalloc((size_t)p->nkeys, sizeof(int));
 			p->levels = xcalloc((size_t)(n * p->nkeys), sizeof(char *));
 			p->nlevels = n; /* all slots, so that an error frees what is set */
 		} else if ((int)(m->data.mapping.pairs.top - m->data.mapping.pairs.start) !=
 		           p->nkeys)
-			return yerr(
+			return sw_err(
 			    c, m, "group '%s': every choice must set the same %d keys as the first",
 			    p->name, p->nkeys);
 		for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++, k++) {
-			yaml_node_t *kn = node(c, pr->key), *v = node(c, pr->value);
+			yaml_node_t *kn = sw_node(c, pr->key), *v = sw_node(c, pr->value);
 			int row, j, slot = k;
-			if (want_scalar(c, kn, "key") || (row = key_row(c, kn, scalar(kn))) < 0)
+			if (sw_want_scalar(c, kn, "key") ||
+			    (row = key_row(c, kn, sw_scalar(kn))) < 0)
 				return -1;
 			if (lv == 0) {
 				for (j = 0; j < k; j++)
 					if (p->keys[j] == row)
-						return yerr(c, kn, "group '%s': key '%s' twice",
-						            p->name, scalar(kn));
+						return sw_err(c, kn, "group '%s': key '%s' twice",
+						              p->name, sw_scalar(kn));
 				p->keys[k] = row;
 			} else {
 				for (j = 0; j < p->nkeys && p->keys[j] != row; j++)
 					;
 				if (j == p->nkeys)
-					return yerr(
+					return sw_err(
 					    c, kn,
 					    "group '%s': '%s' is not set by the first choice; "
 					    "every choice sets the same keys",
-					    p->name, scalar(kn));
+					    p->name, sw_scalar(kn));
 				slot = j;
 			}
-			if (want_scalar(c, v, scalar(kn)) || check_value(c, v, row, scalar(v)))
+			if (sw_want_scalar(c, v, sw_scalar(kn)) ||
+			    check_value(c, v, row, sw_scalar(v)))
 				return -1;
 			if (p->levels[lv * p->nkeys + slot])
-				return yerr(c, kn, "group '%s': key '%s' twice", p->name,
-				            scalar(kn));
-			p->levels[lv * p->nkeys + slot] = xstrdup(scalar(v));
+				return sw_err(c, kn, "group '%s': key '%s' twice", p->name,
+				              sw_scalar(kn));
+			p->levels[lv * p->nkeys + slot] = xstrdup(sw_scalar(v));
 		}
 	}
 	return 0;
@@ -497,27 +487,27 @@ load_params(Ctx *c, yaml_node_t *vn)
 	yaml_node_pair_t *pr;
 	int i, j, k;
 	if (vn->type != YAML_MAPPING_NODE)
-		return yerr(c, vn,
-		            "parameters: expected a mapping of key paths to values, e.g. "
-		            "'mvmu.adc_bits: [4, 6, 8]'");
+		return sw_err(c, vn,
+		              "parameters: expected a mapping of key paths to values, e.g. "
+		              "'mvmu.adc_bits: [4, 6, 8]'");
 	s->nparams = (int)(vn->data.mapping.pairs.top - vn->data.mapping.pairs.start);
 	if (s->nparams == 0)
-		return yerr(c, vn, "parameters: nothing to vary");
+		return sw_err(c, vn, "parameters: nothing to vary");
 	s->params = xcalloc((size_t)s->nparams, sizeof(DseParam));
 	i = 0;
 	for (pr = vn->data.mapping.pairs.start; pr < vn->data.mapping.pairs.top; pr++, i++) {
-		yaml_node_t *kn = node(c, pr->key), *v = node(c, pr->value);
+		yaml_node_t *kn = sw_node(c, pr->key), *v = sw_node(c, pr->value);
 		DseParam *p = &s->params[i];
 		const char *key;
-		if (want_scalar(c, kn, "parameter"))
+		if (sw_want_scalar(c, kn, "parameter"))
 			return -1;
-		key = scalar(kn);
+		key = sw_scalar(kn);
 		p->name = xstrdup(key);
 		p->line = (int)kn->start_mark.line + 1;
 		p->col = (int)kn->start_mark.column + 1;
 		if (hw_param_find(key) < 0 && v->type == YAML_SEQUENCE_NODE && !strchr(key, '.') &&
 		    v->data.sequence.items.top > v->data.sequence.items.start &&
-		    node(c, *v->data.sequence.items.start)->type == YAML_MAPPING_NODE) {
+		    sw_node(c, *v->data.sequence.items.start)->type == YAML_MAPPING_NODE) {
 			if (param_group(c, p, v))
 				return -1;
 			continue;
@@ -527,7 +517,7 @@ load_params(Ctx *c, yaml_node_t *vn)
 		if ((p->keys[0] = key_row(c, kn, key)) < 0)
 			return -1;
 		if (!strcmp(key, "name"))
-			return yerr(c, kn, "'name' is not a hardware parameter to sweep");
+			return sw_err(c, kn, "'name' is not a hardware parameter to sweep");
 		if (v->type == YAML_SEQUENCE_NODE) {
 			if (param_list(c, p, v))
 				return -1;
@@ -535,11 +525,12 @@ load_params(Ctx *c, yaml_node_t *vn)
 			if (param_range(c, p, v))
 				return -1;
 		} else {
-			if (want_scalar(c, v, key) || check_value(c, v, p->keys[0], scalar(v)))
+			if (sw_want_scalar(c, v, key) ||
+			    check_value(c, v, p->keys[0], sw_scalar(v)))
 				return -1;
 			p->kind = DSE_P_LIST; /* a single value: fixed for the whole sweep */
 			p->levels = xcalloc(1, sizeof(char *));
-			p->levels[p->nlevels++] = xstrdup(scalar(v));
+			p->levels[p->nlevels++] = xstrdup(sw_scalar(v));
 		}
 	}
 	/* Columns: each key once. */
@@ -553,230 +544,14 @@ load_params(Ctx *c, yaml_node_t *vn)
 					memset(&fake, 0, sizeof fake);
 					fake.start_mark.line = (size_t)s->params[i].line - 1;
 					fake.start_mark.column = (size_t)s->params[i].col - 1;
-					return yerr(c, &fake,
-					            "'%s' is set by two parameters; put the values "
-					            "that go together in one group",
-					            hw_params[row].path);
+					return sw_err(
+					    c, &fake,
+					    "'%s' is set by two parameters; put the values "
+					    "that go together in one group",
+					    hw_params[row].path);
 				}
 			s->cols[s->ncols++] = row;
 		}
-	return 0;
-}
-
-/* ---- workloads ---- */
-
-/* layer_fractions: for the estimate, the expected fraction of each layer's drive rows that row
- * gating keeps active, by the name of every tensor a layer (or its fused activation) produces. */
-static void
-layer_fractions(DseWorkload *w, const Graph *g)
-{
-	double *frac = xcalloc(g->ntensors + 1, sizeof(double));
-	int *nb = xcalloc(g->ntensors + 1, sizeof(int));
-	uint32_t i;
-	for (i = 0; i < g->ntensors; i++)
-		frac[i] = -1;
-	for (i = 0; i < g->nnodes; i++) {
-		const IrNode *n = &g->nodes[i];
-		double f = -1;
-		int b = 0;
-		if (n->op == IR_OP_kan_linear) {
-			double G = (double)ir_attr_int(g, i, "grid_size");
-			double k = (double)ir_attr_int(g, i, "spline_order");
-			f = (2 + k) / (1 + G + k);
-			b = (int)(G + k);
-		} else if (n->op == IR_OP_linear)
-			f = 1;
-		else if (n->nin >= 1 && n->in[0] < g->ntensors) {
-			f = frac[n->in[0]]; /* a fused activation keeps its layer's figures */
-			b = nb[n->in[0]];
-		}
-		if (n->nout >= 1 && n->out[0] < g->ntensors) {
-			frac[n->out[0]] = f;
-			nb[n->out[0]] = b;
-		}
-	}
-	for (i = 0; i < g->ntensors; i++)
-		if (frac[i] >= 0) {
-			w->layer_names =
-			    xrealloc(w->layer_names, sizeof(char *) * (size_t)(w->nlayers + 1));
-			w->layer_active =
-			    xrealloc(w->layer_active, sizeof(double) * (size_t)(w->nlayers + 1));
-			w->layer_nb = xrealloc(w->layer_nb, sizeof(int) * (size_t)(w->nlayers + 1));
-			w->layer_names[w->nlayers] = xstrdup(g->tensors[i].name);
-			w->layer_nb[w->nlayers] = nb[i];
-			w->layer_active[w->nlayers++] = frac[i];
-		}
-	free(frac);
-	free(nb);
-}
-
-static char *
-resolve(Ctx *c, const char *p)
-{
-	char buf[4096];
-	if (p[0] == '/' || !c->dir || !c->dir[0])
-		return xstrdup(p);
-	snprintf(buf, sizeof buf, "%s/%s", c->dir, p);
-	return xstrdup(buf);
-}
-
-static int
-load_options(Ctx *c, DseWorkload *w, yaml_node_t *on)
-{
-	static const char *const ok[] = {"opt_level",   "row_gating",    "adc_exact", "seed",
-	                                 "input_range", "calib_samples", NULL};
-	yaml_node_pair_t *pr;
-	if (on->type != YAML_MAPPING_NODE)
-		return yerr(c, on, "options: expected a mapping (opt_level, row_gating, ...)");
-	for (pr = on->data.mapping.pairs.start; pr < on->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
-		const char *ks;
-		char dymb[96];
-		long long x;
-		if (want_scalar(c, k, "option"))
-			return -1;
-		ks = scalar(k);
-		if (!strcmp(ks, "opt_level")) {
-			if (get_int(c, v, ks, 0, 2, &x))
-				return -1;
-			if (x == 1)
-				return yerr(c, v, "opt_level: 0 or 2");
-			w->opt.opt_level = (int)x;
-		} else if (!strcmp(ks, "row_gating")) {
-			if (get_bool(c, v, ks, &w->opt.row_gating))
-				return -1;
-		} else if (!strcmp(ks, "adc_exact")) {
-			if (get_bool(c, v, ks, &w->opt.adc_exact))
-				return -1;
-		} else if (!strcmp(ks, "seed")) {
-			if (get_int(c, v, ks, 0, INT64_MAX, &x))
-				return -1;
-			w->opt.seed = (uint64_t)x;
-		} else if (!strcmp(ks, "calib_samples")) {
-			if (get_int(c, v, ks, 1, 65536, &x))
-				return -1;
-			w->opt.nsynth = (uint32_t)x;
-		} else if (!strcmp(ks, "input_range")) {
-			yaml_node_item_t *it;
-			if (v->type != YAML_SEQUENCE_NODE ||
-			    v->data.sequence.items.top - v->data.sequence.items.start != 2)
-				return yerr(c, v, "input_range: expected [lo, hi]");
-			it = v->data.sequence.items.start;
-			if (get_double(c, node(c, it[0]), "input_range", &w->opt.input_lo) ||
-			    get_double(c, node(c, it[1]), "input_range", &w->opt.input_hi))
-				return -1;
-			if (!(w->opt.input_lo < w->opt.input_hi))
-				return yerr(c, v, "input_range: lo must be below hi");
-		} else
-			return yerr(
-			    c, k, "unknown compile option '%s'%s (expected %s)", ks,
-			    dym(dymb, sizeof dymb, closest_of(ks, ok)),
-			    "opt_level, row_gating, adc_exact, seed, input_range, calib_samples");
-	}
-	return 0;
-}
-
-static int
-load_workloads(Ctx *c, yaml_node_t *vn)
-{
-	DseSweep *s = c->s;
-	yaml_node_item_t *it;
-	int i;
-	if (vn->type != YAML_SEQUENCE_NODE ||
-	    vn->data.sequence.items.top == vn->data.sequence.items.start)
-		return yerr(c, vn, "workloads: expected a list of models, e.g. '- model: m.kir'");
-	s->nwl = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start);
-	if (s->nwl > DSE_MAX_WL)
-		return yerr(c, vn, "workloads: at most %d", DSE_MAX_WL);
-	s->wl = xcalloc((size_t)s->nwl, sizeof(DseWorkload));
-	i = 0;
-	for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++, i++) {
-		yaml_node_t *m = node(c, *it), *model = NULL, *name = NULL, *opts = NULL;
-		DseWorkload *w = &s->wl[i];
-		yaml_node_pair_t *pr;
-		Graph *g;
-		int j;
-		cc_options_default(&w->opt);
-		if (m->type == YAML_SCALAR_NODE)
-			model = m;
-		else if (m->type != YAML_MAPPING_NODE)
-			return yerr(c, m,
-			            "a workload is 'model: file.kir' with optional name and "
-			            "options");
-		else
-			for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
-			     pr++) {
-				yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
-				if (want_scalar(c, k, "workload key"))
-					return -1;
-				if (!strcmp(scalar(k), "model"))
-					model = v;
-				else if (!strcmp(scalar(k), "name"))
-					name = v;
-				else if (!strcmp(scalar(k), "options"))
-					opts = v;
-				else
-					return yerr(
-					    c, k,
-					    "unknown workload key '%s' (expected model, name, "
-					    "options)",
-					    scalar(k));
-			}
-		if (!model)
-			return yerr(c, m, "workload: 'model' is required");
-		if (want_scalar(c, model, "model") || (name && want_scalar(c, name, "name")))
-			return -1;
-		if (opts && load_options(c, w, opts))
-			return -1;
-		w->path = resolve(c, scalar(model));
-		w->shown = xstrdup(scalar(model));
-		if (name)
-			w->name = xstrdup(scalar(name));
-		else {
-			const char *b = strrchr(scalar(model), '/');
-			char *dot;
-			w->name = xstrdup(b ? b + 1 : scalar(model));
-			if ((dot = strrchr(w->name, '.')))
-				*dot = 0;
-		}
-		for (j = 0; w->name[j]; j++)
-			if (!isalnum((unsigned char)w->name[j]) && w->name[j] != '_' &&
-			    w->name[j] != '-')
-				return yerr(
-				    c, name ? name : model,
-				    "workload name '%s': use letters, digits, '_' and '-' (it "
-				    "names output columns)",
-				    w->name);
-		for (j = 0; j < i; j++)
-			if (!strcmp(s->wl[j].name, w->name))
-				return yerr(c, name ? name : model,
-				            "two workloads named '%s'; give one a 'name'", w->name);
-		{
-			Diag fd = {0};
-			w->text = read_file(w->path, MAX_MODEL_BYTES, &w->len, &fd);
-			if (!w->text)
-				return yerr(c, model, "workload: %s",
-				            strstr(fd.msg, "error: ")
-				                ? strstr(fd.msg, "error: ") + 7
-				                : fd.msg);
-		}
-		{
-			char tmp[4096];
-			snprintf(tmp, sizeof tmp, "%s", w->path);
-			w->base_dir = xstrdup(dirname(tmp));
-		}
-		/* Parse once now: a model that does not parse stops the sweep before any work. */
-		g = ir_parse_mem(w->text, w->len, w->path, w->base_dir, IR_PARSE_LOAD_WEIGHTS,
-		                 c->d);
-		if (!g)
-			return -1;
-		if (ir_verify(g, c->d)) {
-			ir_free(g);
-			return -1;
-		}
-		layer_fractions(w, g);
-		ir_free(g);
-	}
 	return 0;
 }
 
@@ -788,17 +563,17 @@ obj_name(Ctx *c, yaml_node_t *n)
 	const char *names[DSE_NOBJ + 1], *sug;
 	char all[256], dymb[96];
 	int i;
-	if (want_scalar(c, n, "objective"))
+	if (sw_want_scalar(c, n, "objective"))
 		return -1;
-	if ((i = dse_obj_find(scalar(n))) >= 0)
+	if ((i = dse_obj_find(sw_scalar(n))) >= 0)
 		return i;
 	for (i = 0; i < DSE_NOBJ; i++)
 		names[i] = dse_objs[i].name;
 	names[DSE_NOBJ] = NULL;
 	list_names(names, all, sizeof all);
-	sug = closest_of(scalar(n), names);
-	yerr(c, n, "unknown objective '%s'%s (expected one of %s)", scalar(n),
-	     dym(dymb, sizeof dymb, sug), all);
+	sug = sw_closest_of(sw_scalar(n), names);
+	sw_err(c, n, "unknown objective '%s'%s (expected one of %s)", sw_scalar(n),
+	       sw_dym(dymb, sizeof dymb, sug), all);
 	return -1;
 }
 
@@ -809,17 +584,17 @@ load_objectives(Ctx *c, yaml_node_t *vn)
 	yaml_node_item_t *it;
 	if (vn->type != YAML_SEQUENCE_NODE ||
 	    vn->data.sequence.items.top == vn->data.sequence.items.start)
-		return yerr(c, vn,
-		            "objectives: expected a list, e.g. [latency_s, energy_j, area_mm2]");
+		return sw_err(c, vn,
+		              "objectives: expected a list, e.g. [latency_s, energy_j, area_mm2]");
 	s->nobj = 0;
 	for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
-		int o = obj_name(c, node(c, *it)), j;
+		int o = obj_name(c, sw_node(c, *it)), j;
 		if (o < 0)
 			return -1;
 		for (j = 0; j < s->nobj; j++)
 			if (s->obj[j] == o)
-				return yerr(c, node(c, *it), "objective '%s' twice",
-				            dse_objs[o].name);
+				return sw_err(c, sw_node(c, *it), "objective '%s' twice",
+				              dse_objs[o].name);
 		s->obj[s->nobj++] = o;
 	}
 	return 0;
@@ -831,26 +606,27 @@ load_pareto(Ctx *c, yaml_node_t *vn)
 	DseSweep *s = c->s;
 	yaml_node_item_t *it;
 	if (vn->type != YAML_SEQUENCE_NODE)
-		return yerr(c, vn,
-		            "pareto: expected a list of pairs, e.g. [[latency_s, energy_j]]");
+		return sw_err(c, vn,
+		              "pareto: expected a list of pairs, e.g. [[latency_s, energy_j]]");
 	s->npareto = 0;
 	for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
-		yaml_node_t *pn = node(c, *it);
+		yaml_node_t *pn = sw_node(c, *it);
 		int a, b;
 		if (pn->type != YAML_SEQUENCE_NODE ||
 		    pn->data.sequence.items.top - pn->data.sequence.items.start != 2)
-			return yerr(c, pn, "pareto: each entry is a pair [a, b] of objectives");
+			return sw_err(c, pn, "pareto: each entry is a pair [a, b] of objectives");
 		if (s->npareto >= DSE_MAX_PARETO)
-			return yerr(c, pn, "pareto: at most %d pairs", DSE_MAX_PARETO);
-		if ((a = obj_name(c, node(c, pn->data.sequence.items.start[0]))) < 0 ||
-		    (b = obj_name(c, node(c, pn->data.sequence.items.start[1]))) < 0)
+			return sw_err(c, pn, "pareto: at most %d pairs", DSE_MAX_PARETO);
+		if ((a = obj_name(c, sw_node(c, pn->data.sequence.items.start[0]))) < 0 ||
+		    (b = obj_name(c, sw_node(c, pn->data.sequence.items.start[1]))) < 0)
 			return -1;
 		if (a == b)
-			return yerr(c, pn, "pareto: a pair needs two different objectives");
+			return sw_err(c, pn, "pareto: a pair needs two different objectives");
 		if (a == DSE_O_ACCURACY || b == DSE_O_ACCURACY)
-			return yerr(c, pn,
-			            "pareto: accuracy is not evaluated by kolmo dse yet (it needs "
-			            "kolmo eval); use output_error for numerical fidelity");
+			return sw_err(
+			    c, pn,
+			    "pareto: accuracy is not evaluated by kolmo dse yet (it needs "
+			    "kolmo eval); use output_error for numerical fidelity");
 		s->pareto[s->npareto][0] = a;
 		s->pareto[s->npareto][1] = b;
 		s->npareto++;
@@ -873,30 +649,30 @@ load_doc(Ctx *c)
 	yaml_node_pair_t *pr;
 	int i;
 	if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
-		return yerr(c, NULL, "empty sweep file (expected base, parameters, workloads)");
+		return sw_err(c, NULL, "empty sweep file (expected base, parameters, workloads)");
 	if (root->type != YAML_MAPPING_NODE)
-		return yerr(c, root, "expected a mapping (base, parameters, workloads, ...)");
+		return sw_err(c, root, "expected a mapping (base, parameters, workloads, ...)");
 	for (pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+		yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
 		const char *ks, *sug;
 		char dymb[96];
-		if (want_scalar(c, k, "key"))
+		if (sw_want_scalar(c, k, "key"))
 			return -1;
-		ks = scalar(k);
+		ks = sw_scalar(k);
 		for (i = 0; top[i] && strcmp(top[i], ks); i++)
 			;
 		if (!top[i]) {
 			char all[256];
 			list_names(top, all, sizeof all);
-			sug = closest_of(ks, top);
-			return yerr(c, k, "unknown key '%s'%s (expected %s)", ks,
-			            dym(dymb, sizeof dymb, sug), all);
+			sug = sw_closest_of(ks, top);
+			return sw_err(c, k, "unknown key '%s'%s (expected %s)", ks,
+			              sw_dym(dymb, sizeof dymb, sug), all);
 		}
 		if (!strcmp(ks, "name")) {
-			if (want_scalar(c, v, ks))
+			if (sw_want_scalar(c, v, ks))
 				return -1;
 			free(s->name);
-			s->name = xstrdup(scalar(v));
+			s->name = xstrdup(sw_scalar(v));
 		} else if (!strcmp(ks, "base"))
 			base = v;
 		else if (!strcmp(ks, "sampling"))
@@ -909,70 +685,71 @@ load_doc(Ctx *c)
 			objs = v;
 		else if (!strcmp(ks, "pareto"))
 			par = v;
-		else if (get_bool(c, v, ks, &s->auto_mesh))
+		else if (sw_get_bool(c, v, ks, &s->auto_mesh))
 			return -1;
 	}
 	if (!base)
-		return yerr(c, root,
-		            "missing required key 'base' (the architecture config to vary)");
+		return sw_err(c, root,
+		              "missing required key 'base' (the architecture config to vary)");
 	if (!params)
-		return yerr(c, root, "missing required key 'parameters'");
+		return sw_err(c, root, "missing required key 'parameters'");
 	if (!wl)
-		return yerr(c, root, "missing required key 'workloads'");
-	if (want_scalar(c, base, "base"))
+		return sw_err(c, root, "missing required key 'workloads'");
+	if (sw_want_scalar(c, base, "base"))
 		return -1;
-	s->base_path = resolve(c, scalar(base));
+	s->base_path = sw_resolve(c, sw_scalar(base));
 	{
 		Diag bd = {0};
 		if (hw_arch_load(&s->base, s->base_path, &bd)) {
 			/* Point at the sweep's line and keep the config's own message. */
-			return yerr(c, base, "base architecture: %s", bd.msg);
+			return sw_err(c, base, "base architecture: %s", bd.msg);
 		}
 	}
 	if (samp) {
 		static const char *const sk[] = {"method", "points", "seed", NULL};
 		yaml_node_t *pts = NULL;
 		if (samp->type != YAML_MAPPING_NODE)
-			return yerr(c, samp, "sampling: expected method, points and seed");
+			return sw_err(c, samp, "sampling: expected method, points and seed");
 		for (pr = samp->data.mapping.pairs.start; pr < samp->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+			yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
 			long long x;
 			char dymb[96];
-			if (want_scalar(c, k, "sampling key"))
+			if (sw_want_scalar(c, k, "sampling key"))
 				return -1;
-			if (!strcmp(scalar(k), "method")) {
-				if (want_scalar(c, v, "method"))
+			if (!strcmp(sw_scalar(k), "method")) {
+				if (sw_want_scalar(c, v, "method"))
 					return -1;
-				for (i = 0;
-				     dse_method_names[i] && strcmp(dse_method_names[i], scalar(v));
+				for (i = 0; dse_method_names[i] &&
+				            strcmp(dse_method_names[i], sw_scalar(v));
 				     i++)
 					;
 				if (!dse_method_names[i])
-					return yerr(
+					return sw_err(
 					    c, v,
 					    "sampling method '%s': expected grid, random or lhs",
-					    scalar(v));
+					    sw_scalar(v));
 				s->method = (DseMethod)i;
-			} else if (!strcmp(scalar(k), "points")) {
-				if (get_int(c, v, "points", 1, 100000000, &x))
+			} else if (!strcmp(sw_scalar(k), "points")) {
+				if (sw_get_int(c, v, "points", 1, 100000000, &x))
 					return -1;
 				s->npoints_req = (uint32_t)x;
 				pts = v;
-			} else if (!strcmp(scalar(k), "seed")) {
-				if (get_int(c, v, "seed", 0, INT64_MAX, &x))
+			} else if (!strcmp(sw_scalar(k), "seed")) {
+				if (sw_get_int(c, v, "seed", 0, INT64_MAX, &x))
 					return -1;
 				s->seed = (uint64_t)x;
 			} else
-				return yerr(c, k, "unknown sampling key '%s'%s", scalar(k),
-				            dym(dymb, sizeof dymb, closest_of(scalar(k), sk)));
+				return sw_err(
+				    c, k, "unknown sampling key '%s'%s", sw_scalar(k),
+				    sw_dym(dymb, sizeof dymb, sw_closest_of(sw_scalar(k), sk)));
 		}
 		if (s->method != DSE_GRID && !pts)
-			return yerr(c, samp, "sampling: %s needs 'points'",
-			            dse_method_names[s->method]);
+			return sw_err(c, samp, "sampling: %s needs 'points'",
+			              dse_method_names[s->method]);
 		if (s->method == DSE_GRID && pts)
-			return yerr(c, pts,
-			            "sampling: a grid has as many points as value combinations; "
-			            "'points' is for random and lhs");
+			return sw_err(c, pts,
+			              "sampling: a grid has as many points as value combinations; "
+			              "'points' is for random and lhs");
 	}
 	if (load_params(c, params))
 		return -1;
@@ -982,7 +759,7 @@ load_doc(Ctx *c)
 			memset(&fake, 0, sizeof fake);
 			fake.start_mark.line = (size_t)s->params[i].line - 1;
 			fake.start_mark.column = (size_t)s->params[i].col - 1;
-			return yerr(
+			return sw_err(
 			    c, &fake,
 			    "%s: a range without 'step' or 'times' is continuous and cannot "
 			    "be enumerated by a grid (add a step, or use random or lhs)",
@@ -1004,7 +781,7 @@ load_doc(Ctx *c)
 			s->cols[s->ncols++] = hw_param_find("chip.mesh_cols");
 		}
 	}
-	if (load_workloads(c, wl))
+	if (sw_load_workloads(c, wl))
 		return -1;
 	if (objs && load_objectives(c, objs))
 		return -1;
