@@ -291,6 +291,9 @@ typedef struct IrSafetensors IrSafetensors;
 /* ir_st_open: read and validate the header (JSON syntax, dtypes, shapes, offsets within the file,
  * sizes consistent with dtype x shape, no overlaps). NULL with d on error. */
 IrSafetensors *ir_st_open(const char *path, Diag *d);
+/* ir_st_open_mem: the same from len bytes at buf (which must outlive the result); name names the
+ * buffer in diagnostics. */
+IrSafetensors *ir_st_open_mem(const void *buf, size_t len, const char *name, Diag *d);
 void ir_st_close(IrSafetensors *st);
 uint32_t ir_st_count(const IrSafetensors *st);
 const IrStTensor *ir_st_at(const IrSafetensors *st, uint32_t i);

@@ -61,13 +61,13 @@ cmp_begin(const void *a, const void *b)
 	return x->begin < y->begin ? -1 : x->begin > y->begin;
 }
 
-IrSafetensors *
-ir_st_open_msg(const char *path, char *msg, size_t mn)
+/* st_parse: read and validate the header of st->f, a stream of fsize bytes positioned at its
+ * start. Takes st (closed on error). */
+static IrSafetensors *
+st_parse(IrSafetensors *st, uint64_t fsize, char *msg, size_t mn)
 {
-	IrSafetensors *st = xcalloc(1, sizeof *st);
 	unsigned char hb[8];
-	uint64_t hlen = 0, fsize;
-	struct stat sb;
+	uint64_t hlen = 0;
 	char *hdr;
 	json_t *root, *val;
 	json_error_t jerr;
@@ -75,12 +75,6 @@ ir_st_open_msg(const char *path, char *msg, size_t mn)
 	uint32_t i;
 	int k;
 
-	st->f = fopen(path, "rb");
-	if (!st->f)
-		return st_fail(st, msg, mn, "cannot open: %s", strerror(errno));
-	if (fstat(fileno(st->f), &sb) != 0 || !S_ISREG(sb.st_mode))
-		return st_fail(st, msg, mn, "not a regular file");
-	fsize = (uint64_t)sb.st_size;
 	if (fsize < 8 || fread(hb, 1, 8, st->f) != 8)
 		return st_fail(st, msg, mn, "truncated: %llu bytes, too short for the header size",
 		               (unsigned long long)fsize);
@@ -216,6 +210,39 @@ ir_st_open_msg(const char *path, char *msg, size_t mn)
 			}
 		free(sorted);
 	}
+	return st;
+}
+
+IrSafetensors *
+ir_st_open_msg(const char *path, char *msg, size_t mn)
+{
+	IrSafetensors *st = xcalloc(1, sizeof *st);
+	struct stat sb;
+	st->f = fopen(path, "rb");
+	if (!st->f)
+		return st_fail(st, msg, mn, "cannot open: %s", strerror(errno));
+	if (fstat(fileno(st->f), &sb) != 0 || !S_ISREG(sb.st_mode))
+		return st_fail(st, msg, mn, "not a regular file");
+	return st_parse(st, (uint64_t)sb.st_size, msg, mn);
+}
+
+IrSafetensors *
+ir_st_open_mem(const void *buf, size_t len, const char *name, Diag *d)
+{
+	char msg[1024];
+	IrSafetensors *st;
+	if (len < 8) { /* also: fmemopen refuses an empty buffer */
+		diag_err(d, name, "truncated: %zu bytes, too short for the header size", len);
+		return NULL;
+	}
+	st = xcalloc(1, sizeof *st);
+	st->f = fmemopen((void *)(uintptr_t)buf, len, "rb");
+	if (!st->f)
+		st = st_fail(st, msg, sizeof msg, "cannot open the buffer: %s", strerror(errno));
+	else
+		st = st_parse(st, len, msg, sizeof msg);
+	if (!st)
+		diag_err(d, name, "%s", msg);
 	return st;
 }
 
