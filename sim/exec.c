@@ -311,6 +311,7 @@ dma(X *x, int load_tile)
 	const char *what = load_tile ? "dld" : "dst";
 	if (tmem_check(x, ta, n, what) || dram_check(x, da, n, what))
 		return -1;
+	sim_dram(s, (uint64_t)da + n);
 	if (load_tile) {
 		memcpy(t->tmem + ta, s->dram + da, n);
 		COUNT(HW_ACT_tilemem_write_byte, n);

@@ -50,6 +50,37 @@ seg_fits(const KSegs *sg, uint64_t size, const char *what, uint32_t tile, uint32
 	return 0;
 }
 
+uint8_t *
+sim_dram(Sim *s, uint64_t end)
+{
+	enum { DRAM_MIN_GROW = 1 << 16 };
+	uint64_t n;
+	KASSERT(end <= s->p.dram_bytes);
+	if (s->dram && end <= s->dram_len)
+		return s->dram;
+	n = s->dram_len * 2 > DRAM_MIN_GROW ? s->dram_len * 2 : DRAM_MIN_GROW;
+	if (n < end)
+		n = end;
+	if (n > s->p.dram_bytes)
+		n = s->p.dram_bytes;
+	s->dram = xrealloc(s->dram, (size_t)(n ? n : 1));
+	memset(s->dram + s->dram_len, 0, (size_t)(n - s->dram_len));
+	s->dram_len = n;
+	return s->dram;
+}
+
+/* segs_end: the end of the highest segment. */
+static uint64_t
+segs_end(const KSegs *sg)
+{
+	uint64_t end = 0;
+	uint32_t i;
+	for (i = 0; i < sg->n; i++)
+		if ((uint64_t)sg->v[i].addr + sg->v[i].len > end)
+			end = (uint64_t)sg->v[i].addr + sg->v[i].len;
+	return end;
+}
+
 static void
 seg_load(uint8_t *mem, const KSegs *sg)
 {
@@ -170,6 +201,8 @@ check_io(Sim *s, const KTensor *t, Diag *d)
 		return diag_err(
 		    d, NULL, "tensor '%s' [0x%x, 0x%llx) exceeds its memory (0x%llx bytes)",
 		    t->name, t->addr, (unsigned long long)t->addr + size, (unsigned long long)lim);
+	if (t->space == KSP_DRAM)
+		sim_dram(s, (uint64_t)t->addr + size);
 	return 0;
 }
 
@@ -214,8 +247,7 @@ sim_new(const HwArch *arch, const KProg *prog, const SimOptions *opt, Sim **out,
 		if (seg_fits(&prog->dram, s->p.dram_bytes, "DRAM", 0, 0, d))
 			goto fail;
 	}
-	s->dram = xcalloc(s->p.dram_bytes ? s->p.dram_bytes : 1, 1);
-	seg_load(s->dram, &prog->dram);
+	seg_load(sim_dram(s, segs_end(&prog->dram)), &prog->dram);
 	for (i = 0; i < prog->ntiles; i++) {
 		const KTile *kt = prog->tiles[i];
 		if (kt->tile >= s->p.tiles) {
@@ -643,7 +675,7 @@ const uint8_t *
 sim_mem(const Sim *s, int space, uint32_t tile, uint32_t core, size_t *size)
 {
 	if (space == KSP_DRAM) {
-		*size = (size_t)s->p.dram_bytes;
+		*size = (size_t)s->dram_len;
 		return s->dram;
 	}
 	if (tile >= s->p.tiles || (space == KSP_SPAD && core >= s->p.cores_per_tile))

@@ -108,7 +108,8 @@ const SimStats *sim_stats(const Sim *s);
 /* sim_reg: register r of core (tile, core) (0 for a core without code). */
 int32_t sim_reg(const Sim *s, uint32_t tile, uint32_t core, unsigned r);
 /* sim_mem: a memory's bytes: space KSP_DRAM (tile, core ignored), KSP_TMEM (core ignored) or
- * KSP_SPAD; NULL when it does not exist. */
+ * KSP_SPAD; NULL when it does not exist. DRAM is allocated as the run touches it: *size is the
+ * allocated prefix, which covers every byte loaded, written or read so far (the rest is zero). */
 const uint8_t *sim_mem(const Sim *s, int space, uint32_t tile, uint32_t core, size_t *size);
 
 /* sim_core_counts: the action counts of core (tile, core) alone (all layers), so far. */

@@ -88,7 +88,8 @@ struct Sim {
 	SimOptions opt;
 	const KProg *prog;
 	Tile *tiles;
-	uint8_t *dram;
+	uint8_t *dram;     /* DRAM bytes [0, dram_len); the rest of p.dram_bytes is zero, not */
+	uint64_t dram_len; /* yet allocated (sim_dram grows it on first use) */
 	uint64_t dram_free;
 	uint64_t *link_free; /* 4 links per tile: E, W, N, S outputs */
 	uint32_t nlayers;
@@ -107,6 +108,10 @@ struct Sim {
 	Core **all; /* every core of the chip that has code, in (tile, core) order */
 	uint32_t nall;
 };
+
+/* sim_dram: DRAM with at least its first `end` bytes allocated (end <= p.dram_bytes): a chip with
+ * GiBs of DRAM costs only what the program touches, and no checker has to zero it all. */
+uint8_t *sim_dram(Sim *s, uint64_t end);
 
 /* exec.c */
 int sim_exec(Sim *s, Core *c);

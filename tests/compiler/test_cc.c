@@ -330,26 +330,41 @@ START_TEST(run_command_reports)
 }
 END_TEST
 
+/* Two test cases: "compiler" (the small models) and "compiler_large" (wide_kan.kir, a 512 x 512
+ * KAN layer, and the two capacity errors that compile large models), so that a slow checker
+ * (tools/valgrind.sh) can run the first alone with CK_RUN_CASE=compiler. */
 int
 main(void)
 {
+	enum { WIDE = 2 }; /* examples[WIDE] is wide_kan.kir */
 	Suite *s = suite_create("compiler");
-	TCase *t = tcase_create("compiler");
+	TCase *t = tcase_create("compiler"), *large = tcase_create("compiler_large");
 	SRunner *sr;
 	int nf;
 	tcase_set_timeout(t, 300);
-	tcase_add_loop_test(t, sim_equals_integer_reference, 0, 6);
-	tcase_add_loop_test(t, lossy_adc_emulated_exactly, 0, 6);
+	tcase_set_timeout(large, 300);
+	tcase_add_loop_test(t, sim_equals_integer_reference, 0, WIDE);
+	tcase_add_loop_test(t, sim_equals_integer_reference, WIDE + 1, 6);
+	tcase_add_loop_test(large, sim_equals_integer_reference, WIDE, WIDE + 1);
+	tcase_add_loop_test(t, lossy_adc_emulated_exactly, 0, WIDE);
+	tcase_add_loop_test(t, lossy_adc_emulated_exactly, WIDE + 1, 6);
+	tcase_add_loop_test(large, lossy_adc_emulated_exactly, WIDE, WIDE + 1);
 	tcase_add_test(t, small_arch_many_blocks);
 	tcase_add_test(t, row_gating_cuts_kan_mvm_energy);
-	tcase_add_loop_test(t, o2_not_slower_than_o0, 0, 4);
+	tcase_add_loop_test(t, o2_not_slower_than_o0, 0, WIDE);
+	tcase_add_loop_test(t, o2_not_slower_than_o0, WIDE + 1, 4);
+	tcase_add_loop_test(large, o2_not_slower_than_o0, WIDE, WIDE + 1);
 	tcase_add_loop_test(t, golden_code, 0, 2);
 	tcase_add_test(t, deterministic_binary);
-	tcase_add_loop_test(t, bad_models, 0, (int)(sizeof bad / sizeof bad[0]));
+	/* bad[4] and bad[5] compile wide_kan.kir and too_big_kan.kir */
+	tcase_add_loop_test(t, bad_models, 0, 4);
+	tcase_add_loop_test(large, bad_models, 4, 6);
+	tcase_add_loop_test(t, bad_models, 6, (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_test(t, run_command_reports);
 	tcase_add_test(t, pykan_layout_converts);
 	tcase_add_test(t, dump_feeds_back);
 	suite_add_tcase(s, t);
+	suite_add_tcase(s, large);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
