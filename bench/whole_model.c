@@ -3,7 +3,7 @@
  * 4 x 1760, has 1.1 x 10^8 parameters. Derives an architecture from a config (default edge-kan)
  * with enough tiles in a square mesh, compiles the model, writes the .kelf to memory, simulates
  * one inference and checks the output bit for bit against the compiler's integer reference.
- * Prints the time of each phase and the peak RSS (getrusage) after it.
+ * Prints the wall and CPU time of each phase and the peak RSS (getrusage) after it.
  * Usage: whole_model [ARCH.yaml [LAYERS [WIDTH]]] */
 #include <math.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@ typedef struct Bench {
 	Sim *s;
 	uint8_t *image;
 	size_t image_bytes;
-	double t_last;
+	double t_last, cpu_last; /* wall and CPU seconds at the end of the previous phase */
 } Bench;
 
 static double
@@ -35,17 +35,21 @@ now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* phase: print the seconds since the previous phase and the peak RSS so far. */
+/* phase: print the wall and CPU (user + system) seconds since the previous phase and the peak
+ * RSS so far. */
 static void
 phase(Bench *b, const char *name)
 {
 	struct rusage ru;
-	double t = now_s();
+	double t = now_s(), cpu;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("  %-26s %8.2f s   peak RSS %8.1f MiB\n", name, t - b->t_last,
-	       (double)ru.ru_maxrss / 1024.0);
+	cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	printf("  %-24s %8.2f s (CPU %7.2f s)   peak RSS %8.1f MiB\n", name, t - b->t_last,
+	       cpu - b->cpu_last, (double)ru.ru_maxrss / 1024.0);
 	fflush(stdout);
 	b->t_last = t;
+	b->cpu_last = cpu;
 }
 
 /* build_model: x[1, n] -> layers x kan_linear(n -> n) -> y, uniform weights in [-a, a] with a
