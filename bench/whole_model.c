@@ -94,14 +94,16 @@ build_model(Bench *b, uint32_t layers, uint32_t n, Diag *d)
 
 /* derive_arch: the config with enough tiles for the model's crossbar blocks (the compiler's
  * ADC-exact tiling: rows - 1 rows of the 9 n [base | spline] rows per block, cols outputs) plus
- * an eighth to spare, in a square mesh; 256 KiB scratchpads hold a layer's activations. */
+ * an eighth to spare, in a square mesh that the routers' concentration divides; 256 KiB
+ * scratchpads hold a layer's activations and 16 Ki-word instruction memories the code of a
+ * leader that reduces many cores' partial sums. */
 static int
 derive_arch(Bench *b, const char *path, uint32_t layers, uint32_t n, Diag *d)
 {
-	const char *paths[4] = {"chip.tiles", "chip.mesh_rows", "chip.mesh_cols",
-	                        "core.spad_bytes"};
+	const char *paths[5] = {"chip.tiles", "chip.mesh_rows", "chip.mesh_cols", "core.spad_bytes",
+	                        "core.imem_words"};
 	char tv[32], sv[32];
-	const char *vals[4] = {tv, sv, sv, "256KiB"};
+	const char *vals[5] = {tv, sv, sv, "256KiB", "16384"};
 	uint64_t rows, blocks, per_tile, tiles, side;
 	if (hw_arch_load(&b->arch, path, d))
 		return -1;
@@ -110,11 +112,13 @@ derive_arch(Bench *b, const char *path, uint32_t layers, uint32_t n, Diag *d)
 	         ((n + (uint64_t)b->arch.mvmu.cols - 1) / (uint64_t)b->arch.mvmu.cols);
 	per_tile = (uint64_t)b->arch.tile.cores * (uint64_t)b->arch.core.mvmus;
 	tiles = (blocks + blocks / 8 + per_tile - 1) / per_tile;
-	for (side = 1; side * side < tiles; side++)
+	for (side = 1;
+	     side * side < tiles || side * side % (uint64_t)b->arch.noc.tiles_per_router != 0;
+	     side++)
 		;
 	snprintf(tv, sizeof tv, "%llu", (unsigned long long)(side * side));
 	snprintf(sv, sizeof sv, "%llu", (unsigned long long)side);
-	if (hw_arch_set_many(&b->arch, paths, vals, 4, d))
+	if (hw_arch_set_many(&b->arch, paths, vals, 5, d))
 		return -1;
 	printf("  architecture: %s with %llu tiles (%llu x %llu mesh) for %llu crossbar blocks\n",
 	       b->arch.name, (unsigned long long)(side * side), (unsigned long long)side,

@@ -106,11 +106,11 @@ struct CcModel {
 	/* cores in use, in first-use order; cores[0] is tile 0 core 0 */
 	CcCoreRef *cores;
 	uint32_t ncores;
-	CcShare *shares; /* nlayers x ncores; n == 0 where the core has no block of the layer */
-	CcLead *lead;    /* per layer */
-	uint32_t spad_used[1024];
-	uint32_t tmem_used[1024];
-	int lossless; /* the ADC returns exact partial sums */
+	CcShare *shares;     /* nlayers x ncores; n == 0 where the core has no block of the layer */
+	CcLead *lead;        /* per layer */
+	uint32_t *spad_used; /* per core in use (cores[]): scratchpad bytes allocated */
+	uint32_t *tmem_used; /* per tile of the chip: tile-memory bytes allocated */
+	int lossless;        /* the ADC returns exact partial sums */
 	uint32_t rows_per_block;
 };
 

@@ -29,11 +29,10 @@ int
 cc_pass_alloc(CcModel *m, Diag *d)
 {
 	uint32_t asz = cc_type_size(m->aty), i, c, b;
-	uint32_t *spad = m->spad_used, *tmem = m->tmem_used;
-	if (m->ncores > 1024 || (uint32_t)m->arch->chip.tiles > 1024)
-		return cc_layer_error(m, &m->layers[0], d, "more than 1024 cores or tiles in use");
-	memset(m->spad_used, 0, sizeof m->spad_used);
-	memset(m->tmem_used, 0, sizeof m->tmem_used);
+	uint32_t *spad, *tmem;
+	(void)d; /* cannot fail: cc_check_memory compares the totals with the memories later */
+	m->spad_used = spad = arena_alloc(m->arena, sizeof *spad * (m->ncores + 1));
+	m->tmem_used = tmem = arena_alloc(m->arena, sizeof *tmem * (size_t)m->arch->chip.tiles);
 	m->lead = arena_alloc(m->arena, sizeof(CcLead) * m->nlayers);
 	/* Leaders: the core of each layer's first block. */
 	for (b = 0; b < m->nblocks; b++)
@@ -102,7 +101,7 @@ cc_check_memory(const CcModel *m, Diag *d)
 			                      "scratchpad; '%s' has %lld",
 			                      m->cores[c].tile, m->cores[c].core, m->spad_used[c],
 			                      a->name, (long long)a->core.spad_bytes);
-	for (i = 0; i < (uint32_t)a->chip.tiles && i < 1024; i++)
+	for (i = 0; i < (uint32_t)a->chip.tiles; i++)
 		if (m->tmem_used[i] > (uint64_t)a->tile.mem_bytes)
 			return cc_layer_error(
 			    m, &m->layers[0], d,

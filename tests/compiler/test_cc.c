@@ -19,6 +19,7 @@ typedef struct Run {
 	double mvm_energy_j;
 	double max_err, max_out; /* quantised vs float reference */
 	int exact;               /* sim == integer reference on every input */
+	uint32_t ncores;         /* cores with code in the binary */
 } Run;
 
 static const char *const mvm_comps[] = {"xbar", "dac", "sh", "adc", "shift_add", "adder_tree"};
@@ -33,7 +34,7 @@ run_model(const char *model, const char *arch_path, const CcOptions *o, int ninp
 	Graph *g;
 	KProg *p = NULL;
 	CcModel *m = NULL;
-	Run r = {0, 0, 0, 0, 1};
+	Run r = {0, 0, 0, 0, 1, 0};
 	uint32_t nin, nout, i, k, B;
 	double sin, sout;
 	uint64_t st = 99;
@@ -41,6 +42,7 @@ run_model(const char *model, const char *arch_path, const CcOptions *o, int ninp
 	g = ir_parse_file(model, IR_PARSE_LOAD_WEIGHTS, &d);
 	ck_assert_msg(g != NULL, "%s", d.msg);
 	ck_assert_msg(cc_compile(g, &arch, o, &p, &m, &d) == 0, "%s", d.msg);
+	r.ncores = p->ncores;
 	cc_model_io(m, &nin, &sin, &nout, &sout);
 	B = cc_model_batch(m);
 	nin *= B;
@@ -160,6 +162,19 @@ START_TEST(small_arch_many_blocks)
 	ck_assert(r.exact);
 	o.opt_level = 0;
 	r = run_model(SRC("tests/compiler/cases/batch_mlp.kir"), SIMTEST, &o, 3);
+	ck_assert(r.exact);
+}
+END_TEST
+
+/* Past the compiler's former fixed limit of 1024 cores and tiles: wide_kan.kir on 32 x 32
+ * crossbars, two per one-core tile, needs 1152 cores of 1600 tiles. */
+START_TEST(beyond_1024_cores)
+{
+	CcOptions o;
+	Run r;
+	cc_options_default(&o);
+	r = run_model(examples[2], SRC("tests/compiler/many-cores.yaml"), &o, 1);
+	ck_assert_uint_gt(r.ncores, 1024);
 	ck_assert(r.exact);
 }
 END_TEST
@@ -331,7 +346,8 @@ START_TEST(run_command_reports)
 END_TEST
 
 /* Two test cases: "compiler" (the small models) and "compiler_large" (wide_kan.kir, a 512 x 512
- * KAN layer, and the two capacity errors that compile large models), so that a slow checker
+ * KAN layer, on edge-kan and on 1152 cores, and the two capacity errors that compile large
+ * models), so that a slow checker
  * (tools/valgrind.sh) can run the first alone with CK_RUN_CASE=compiler. */
 int
 main(void)
@@ -350,6 +366,7 @@ main(void)
 	tcase_add_loop_test(t, lossy_adc_emulated_exactly, WIDE + 1, 6);
 	tcase_add_loop_test(large, lossy_adc_emulated_exactly, WIDE, WIDE + 1);
 	tcase_add_test(t, small_arch_many_blocks);
+	tcase_add_test(large, beyond_1024_cores);
 	tcase_add_test(t, row_gating_cuts_kan_mvm_energy);
 	tcase_add_loop_test(t, o2_not_slower_than_o0, 0, WIDE);
 	tcase_add_loop_test(t, o2_not_slower_than_o0, WIDE + 1, 4);
