@@ -548,6 +548,35 @@ START_TEST(st_read_values)
 }
 END_TEST
 
+/* The same bytes from memory (ir_st_open_mem, what the fuzzer drives): the same tensors and
+ * values; a buffer too short for the header size, or a cut header, is an error naming it. */
+START_TEST(st_from_memory)
+{
+	unsigned char buf[512];
+	size_t n = 8 + strlen(st_json);
+	Diag d = {0};
+	IrSafetensors *st;
+	static const float a[] = {1, -2.5f, 0.125f, 3, 100, -0.75f}, i32[] = {100000, -7};
+	put_u64(buf, strlen(st_json));
+	memcpy(buf + 8, st_json, strlen(st_json));
+	n += st_data(buf + n);
+	st = ir_st_open_mem(buf, n, "mem", &d);
+	ck_assert_msg(st != NULL, "%s", d.msg);
+	ck_assert_uint_eq(ir_st_count(st), 6);
+	check_vals(st, "a", a, 6);
+	check_vals(st, "j", i32, 2);
+	ir_st_close(st);
+	ck_assert_ptr_null(ir_st_open_mem(buf, 5, "mem", &d));
+	ck_assert_str_eq(d.msg, "mem: error: truncated: 5 bytes, too short for the header size");
+	memset(&d, 0, sizeof d); /* a Diag keeps its first error */
+	ck_assert_ptr_null(ir_st_open_mem(buf, 0, "mem", &d));
+	ck_assert_str_eq(d.msg, "mem: error: truncated: 0 bytes, too short for the header size");
+	memset(&d, 0, sizeof d);
+	ck_assert_ptr_null(ir_st_open_mem(buf, 20, "mem", &d));
+	ck_assert_msg(strstr(d.msg, "mem: error: truncated: header size") == d.msg, "%s", d.msg);
+}
+END_TEST
+
 /* The same file through .kir: relative path, lazy loading, dtype conversion. */
 START_TEST(st_through_kir)
 {
@@ -1039,6 +1068,7 @@ ir_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(ts, st_setup, st_teardown);
 	tcase_add_test(ts, st_read_values);
+	tcase_add_test(ts, st_from_memory);
 	tcase_add_test(ts, st_through_kir);
 	tcase_add_test(ts, st_kir_errors);
 	tcase_add_test(ts, st_malformed);
