@@ -69,9 +69,10 @@ run(const CliCmd *cmd, CliArgs *a)
 	nin *= cc_model_batch(m);
 	nout *= cc_model_batch(m);
 	for (i = 0; i < p->nio; i++)
-		if (p->io[i].dir == KDIR_IN)
-			tin = &p->io[i];
-		else
+		if (p->io[i].dir == KDIR_IN) {
+			if (!tin)
+				tin = &p->io[i];
+		} else
 			tout = &p->io[i];
 	x = xmalloc(sizeof(float) * nin);
 	yf = xmalloc(sizeof(float) * nout);
@@ -100,9 +101,25 @@ run(const CliCmd *cmd, CliArgs *a)
 		fprintf(stderr,
 		        "kolmo run: warning: %u input values saturated at the input scale %g\n",
 		        sat, sin);
-	if (sim_new(&j.arch, p, NULL, &s, &d) ||
-	    sim_set_input(s, tin->name, buf, (size_t)nin * isa_type_size(tin->type), &d) ||
-	    sim_run(s, &d))
+	if (sim_new(&j.arch, p, NULL, &s, &d))
+		goto out;
+	{
+		/* the inputs in I/O-map order take consecutive slices of the input vector */
+		size_t at = 0, sz = isa_type_size(tin->type);
+		for (i = 0; i < p->nio; i++) {
+			size_t bytes = (size_t)ktensor_bytes(&p->io[i]);
+			if (p->io[i].dir != KDIR_IN)
+				continue;
+			if (at + bytes > (size_t)nin * sz) {
+				diag_err(&d, a->pos[0], "the program's inputs exceed the model's");
+				goto out;
+			}
+			if (sim_set_input(s, p->io[i].name, buf + at, bytes, &d))
+				goto out;
+			at += bytes;
+		}
+	}
+	if (sim_run(s, &d))
 		goto out;
 	/* Check: bit-exact with the integer reference; error against the float reference. */
 	if (cc_qref(m, xq, yq, &d))
