@@ -54,10 +54,10 @@ pick_block(uint32_t n, uint32_t cap)
 static uint64_t
 spad_need(const CcAttn *a)
 {
-	uint64_t b = 512 + 64;                                 /* table, constants */
-	b += (uint64_t)a->blkq * (a->D > a->Dv ? a->D : a->Dv); /* Q block, then the output */
+	uint64_t b = 512 + 64;                                     /* table, constants */
+	b += (uint64_t)a->blkq * (a->D > a->Dv ? a->D : a->Dv);    /* Q block, then the output */
 	b += (uint64_t)a->blkk * a->D + (uint64_t)a->blkk * a->Dv; /* K and V blocks */
-	b += (uint64_t)a->blkq * (a->Dv + 1) * 4 + (uint64_t)a->blkq * 4; /* O, running max */
+	b += (uint64_t)a->blkq * (a->Dv + 1) * 4 + (uint64_t)a->blkq * 4;   /* O, running max */
 	b += (uint64_t)(a->blkk + 1) * (4 + 1 + 2) + 2 * (uint64_t)a->blkk; /* s, z8, p16, 2 x p8 */
 	if (a->sparse)
 		b += 4 * (uint64_t)a->D + 2 * a->D + 7 * (uint64_t)a->nk + 4 * (uint64_t)a->nk +
@@ -79,20 +79,22 @@ cc_attn_check(CcModel *m, Diag *d)
 		const IrNode *x = &g->nodes[i];
 		if (x->op == IR_OP_attention || x->op == IR_OP_sparse_attention) {
 			if (n)
-				return attn_error(m, x->loc, d,
-				                  "the compiler lowers one attention node per graph; "
-				                  "this is the second");
+				return attn_error(
+				    m, x->loc, d,
+				    "the compiler lowers one attention node per graph; "
+				    "this is the second");
 			n = x;
 			a->node = i;
 		}
 	}
 	for (i = 0; i < g->nnodes; i++)
 		if (&g->nodes[i] != n)
-			return attn_error(m, g->nodes[i].loc, d,
-			                  "op '%s' beside attention: the compiler lowers an attention "
-			                  "node whose q, k, v are the graph's inputs (compile the "
-			                  "projections as their own chain)",
-			                  ir_ops[g->nodes[i].op].name);
+			return attn_error(
+			    m, g->nodes[i].loc, d,
+			    "op '%s' beside attention: the compiler lowers an attention "
+			    "node whose q, k, v are the graph's inputs (compile the "
+			    "projections as their own chain)",
+			    ir_ops[g->nodes[i].op].name);
 	for (i = 0; i < g->ntensors; i++)
 		ninputs += g->tensors[i].kind == IR_INPUT;
 	a->loc = n->loc;
@@ -105,7 +107,8 @@ cc_attn_check(CcModel *m, Diag *d)
 		return attn_error(m, n->loc, d,
 		                  "an attention graph has exactly three distinct inputs q, k, v");
 	if (g->noutputs != 1 || g->outputs[0].t != n->out[0])
-		return attn_error(m, n->loc, d, "the graph's one output must be the attention result");
+		return attn_error(m, n->loc, d,
+		                  "the graph's one output must be the attention result");
 	a->sparse = n->op == IR_OP_sparse_attention;
 	a->tq = n->in[0], a->tk = n->in[1], a->tv = n->in[2], a->to = n->out[0];
 	tq = &g->tensors[a->tq].type, tk = &g->tensors[a->tk].type, tv = &g->tensors[a->tv].type;
@@ -134,25 +137,28 @@ cc_attn_check(CcModel *m, Diag *d)
 		                  "crossbars",
 		                  arch->name, hw_xbar_tech_names[arch->mvmu.tech]);
 	if (arch->mvmu.weight_bits < 8 || arch->mvmu.input_bits < 8)
-		return attn_error(m, n->loc, d,
-		                  "attention needs 8-bit crossbar weights and inputs; '%s' has %d and "
-		                  "%d",
-		                  arch->name, arch->mvmu.weight_bits, arch->mvmu.input_bits);
+		return attn_error(
+		    m, n->loc, d,
+		    "attention needs 8-bit crossbar weights and inputs; '%s' has %d and "
+		    "%d",
+		    arch->name, arch->mvmu.weight_bits, arch->mvmu.input_bits);
 	if (a->sparse) {
-		double rho = ir_attr_float(g, a->node, "rho"), tau = ir_attr_float(g, a->node, "tau");
+		double rho = ir_attr_float(g, a->node, "rho"),
+		       tau = ir_attr_float(g, a->node, "tau");
 		double lam = ir_attr_float(g, a->node, "pv_threshold");
 		const IrAttr *bq = ir_attr(g, a->node, "blkq"), *bk = ir_attr(g, a->node, "blkk");
 		a->blkq = (uint32_t)bq->i, a->blkk = (uint32_t)bk->i;
 		a->mode = (int)ir_attr_int(g, a->node, "mode");
 		a->sink = (int)ir_attr_int(g, a->node, "sink");
 		if (!is_pow2(a->blkq) || !is_pow2(a->blkk))
-			return attn_error(m, bq->loc.line ? bq->loc : n->loc, d,
-			                  "block sizes blkq %u and blkk %u must be powers of two (block "
-			                  "means are shifts)",
-			                  a->blkq, a->blkk);
+			return attn_error(
+			    m, bq->loc.line ? bq->loc : n->loc, d,
+			    "block sizes blkq %u and blkk %u must be powers of two (block "
+			    "means are shifts)",
+			    a->blkq, a->blkk);
 		if (!(rho > 0 && rho <= 1) || !(tau > 0 && tau <= 1))
-			return attn_error(m, n->loc, d,
-			                  "rho %g and tau %g must lie in (0, 1]", rho, tau);
+			return attn_error(m, n->loc, d, "rho %g and tau %g must lie in (0, 1]", rho,
+			                  tau);
 		if (!(ir_attr_float(g, a->node, "simthresh") < 0))
 			return attn_error(m, ir_attr(g, a->node, "simthresh")->loc, d,
 			                  "simthresh %g: the lowering supports only a negative "
@@ -160,19 +166,21 @@ cc_attn_check(CcModel *m, Diag *d)
 			                  "since a mean pairwise cosine is never negative)",
 			                  ir_attr_float(g, a->node, "simthresh"));
 		if (ir_attr_int(g, a->node, "combine") != 0)
-			return attn_error(m, ir_attr(g, a->node, "combine")->loc, d,
-			                  "the SLA / SLA2 linear branch is not lowered yet: compile "
-			                  "with combine = none");
+			return attn_error(
+			    m, ir_attr(g, a->node, "combine")->loc, d,
+			    "the SLA / SLA2 linear branch is not lowered yet: compile "
+			    "with combine = none");
 		if (!(lam >= 8))
-			return attn_error(m, ir_attr(g, a->node, "pv_threshold")->loc, d,
-			                  "pv_threshold %g: the lowering supports thresholds of 8 and "
-			                  "above (its 8-bit probabilities already drop every block "
-			                  "such a threshold skips)",
-			                  lam);
+			return attn_error(
+			    m, ir_attr(g, a->node, "pv_threshold")->loc, d,
+			    "pv_threshold %g: the lowering supports thresholds of 8 and "
+			    "above (its 8-bit probabilities already drop every block "
+			    "such a threshold skips)",
+			    lam);
 		if (!arch->core.has_sel)
-			return attn_error(m, n->loc, d,
-			                  "sparse attention needs the selection unit; '%s' has none",
-			                  arch->name);
+			return attn_error(
+			    m, n->loc, d,
+			    "sparse attention needs the selection unit; '%s' has none", arch->name);
 		a->tau16 = (int32_t)floor(tau * 65536.0 + 0.5);
 		a->nsel_k = (uint32_t)floor(rho * (double)((a->M + a->blkk - 1) / a->blkk));
 		if (a->nsel_k == 0)
@@ -184,10 +192,11 @@ cc_attn_check(CcModel *m, Diag *d)
 			a->blkk = 64;
 	}
 	if (a->N % a->blkq || a->M % a->blkk)
-		return attn_error(m, n->loc, d,
-		                  "sequence lengths %u (queries) and %u (keys) must be multiples of "
-		                  "the block sizes blkq %u and blkk %u",
-		                  a->N, a->M, a->blkq, a->blkk);
+		return attn_error(
+		    m, n->loc, d,
+		    "sequence lengths %u (queries) and %u (keys) must be multiples of "
+		    "the block sizes blkq %u and blkk %u",
+		    a->N, a->M, a->blkq, a->blkk);
 	a->nq = a->N / a->blkq, a->nk = a->M / a->blkk;
 	if (a->D > rows || a->blkk > cols || a->blkk > rows || a->Dv > cols)
 		return attn_error(m, n->loc, d,
@@ -195,21 +204,23 @@ cc_attn_check(CcModel *m, Diag *d)
 		                  "configured %u x %u crossbars (K^T needs D x blkk, V blkk x Dv)",
 		                  a->D, a->Dv, a->blkk, rows, cols);
 	if (a->sparse && (a->nk > cols || (a->blkq > rows) || a->D > cols))
-		return attn_error(m, n->loc, d,
-		                  "block-mask prediction keeps the %u pooled key blocks as crossbar "
-		                  "columns and pools %u-row query blocks: the %u x %u crossbars are "
-		                  "too small",
-		                  a->nk, a->blkq, rows, cols);
+		return attn_error(
+		    m, n->loc, d,
+		    "block-mask prediction keeps the %u pooled key blocks as crossbar "
+		    "columns and pools %u-row query blocks: the %u x %u crossbars are "
+		    "too small",
+		    a->nk, a->blkq, rows, cols);
 	if (arch->core.mvmus < (a->sparse ? 4 : 2))
 		return attn_error(m, n->loc, d, "%s attention needs %d MVMUs per core; '%s' has %d",
 		                  a->sparse ? "sparse" : "dense", a->sparse ? 4 : 2, arch->name,
 		                  arch->core.mvmus);
 	if (spad_need(a) > (uint64_t)arch->core.spad_bytes)
-		return attn_error(m, n->loc, d,
-		                  "a core's working set for blkq %u, blkk %u, D %u needs %llu bytes "
-		                  "of scratchpad; '%s' has %lld (use smaller blocks)",
-		                  a->blkq, a->blkk, a->D, (unsigned long long)spad_need(a),
-		                  arch->name, (long long)arch->core.spad_bytes);
+		return attn_error(
+		    m, n->loc, d,
+		    "a core's working set for blkq %u, blkk %u, D %u needs %llu bytes "
+		    "of scratchpad; '%s' has %lld (use smaller blocks)",
+		    a->blkq, a->blkk, a->D, (unsigned long long)spad_need(a), arch->name,
+		    (long long)arch->core.spad_bytes);
 	/* formats: q, k, v, o share the input scale (the output is a convex mix of v) */
 	{
 		double amax = fmax(fabs(m->opt.input_lo), fabs(m->opt.input_hi));
@@ -221,8 +232,8 @@ cc_attn_check(CcModel *m, Diag *d)
 		c2 = a->scale * 1.4426950408889634 * a->s_in * a->s_in; /* log2 units per step */
 		zm = floor(16.0 * c2 * (double)(1 << ATTN_ZSH) + 0.5);
 		if (!(zm >= 1 && zm < 2147483647.0))
-			return attn_error(m, n->loc, d,
-			                  "score scale %g out of the supported range", a->scale);
+			return attn_error(m, n->loc, d, "score scale %g out of the supported range",
+			                  a->scale);
 		a->zmult = (int32_t)zm;
 		for (j = 0; j < 256; j++) {
 			double v = floor(ATTN_LUT_ONE * exp2((double)(j - 128) / 16.0) + 0.5);

@@ -19,10 +19,10 @@
 #include "ccint.h"
 
 enum {
-	ATTN_LUT_ONE = 16384,  /* 2^14: the table's 1.0 */
-	ATTN_LUT_SHIFT = 14,   /* p8 = p16 * 127 >> 14, O *= alpha >> 14 */
-	ATTN_ZSH = 24,         /* z8 = z * zmult >> 24 */
-	ATTN_RECIP_SHIFT = 30, /* o = O * round(2^30 / l) >> 30 */
+	ATTN_LUT_ONE = 16384,     /* 2^14: the table's 1.0 */
+	ATTN_LUT_SHIFT = 14,      /* p8 = p16 * 127 >> 14, O *= alpha >> 14 */
+	ATTN_ZSH = 24,            /* z8 = z * zmult >> 24 */
+	ATTN_RECIP_SHIFT = 30,    /* o = O * round(2^30 / l) >> 30 */
 	ATTN_MASKED = -(1 << 30), /* a causally masked score */
 	ATTN_MINIT = -(1 << 29),  /* the running max before the first block */
 };
@@ -30,7 +30,7 @@ enum {
 typedef struct CcAttn {
 	IrNodeId node;
 	IrLoc loc;
-	int sparse;            /* sparse_attention (else dense attention) */
+	int sparse; /* sparse_attention (else dense attention) */
 	uint32_t B, H, Hk, N, M, D, Dv;
 	uint32_t blkq, blkk, nq, nk;
 	int causal, sink, mode; /* mode: 0 top-k, 1 top-p, 2 hybrid */

@@ -24,10 +24,33 @@
 #include "attn.h"
 
 enum {
-	R_ITEM = 5, R_NITEM = 6, R_Q = 7, R_K = 8, R_V = 9, R_O = 10, R_A = 11, R_R0 = 12, R_J = 13,
-	R_JN = 14, R_RN = 15, R_QR = 16, R_MX = 17, R_OR = 18, R_T1 = 19, R_T2 = 20, R_T3 = 21,
-	R_ROW = 22, R_T0 = 23, R_P8 = 24, R_T4 = 25, R_S = 26, R_Z8 = 27, R_P16 = 28, R_LUT = 29,
-	R_NB1 = 30, R_NB = 31,
+	R_ITEM = 5,
+	R_NITEM = 6,
+	R_Q = 7,
+	R_K = 8,
+	R_V = 9,
+	R_O = 10,
+	R_A = 11,
+	R_R0 = 12,
+	R_J = 13,
+	R_JN = 14,
+	R_RN = 15,
+	R_QR = 16,
+	R_MX = 17,
+	R_OR = 18,
+	R_T1 = 19,
+	R_T2 = 20,
+	R_T3 = 21,
+	R_ROW = 22,
+	R_T0 = 23,
+	R_P8 = 24,
+	R_T4 = 25,
+	R_S = 26,
+	R_Z8 = 27,
+	R_P16 = 28,
+	R_LUT = 29,
+	R_NB1 = 30,
+	R_NB = 31,
 };
 
 enum { ITEM_BYTES = 32, MAXLABEL = 32 };
@@ -99,8 +122,7 @@ vx(Gen *g, unsigned op, unsigned tout, unsigned tin, unsigned a, unsigned b, uns
 }
 
 static void
-sel(Gen *g, unsigned op, unsigned ty, unsigned a, unsigned b, unsigned c, unsigned dreg,
-    unsigned e)
+sel(Gen *g, unsigned op, unsigned ty, unsigned a, unsigned b, unsigned c, unsigned dreg, unsigned e)
 {
 	Insn in = mk(op);
 	in.tout = in.tin = (uint8_t)ty;
@@ -475,7 +497,7 @@ add_io(KProg *p, const Graph *gr, IrTensorId t, int dir, uint32_t addr, double s
 	const IrType *it = &gr->tensors[t].type;
 	uint32_t i;
 	memset(&k, 0, sizeof k);
-	k.name = gr->tensors[t].name;
+	k.name = dir == KDIR_OUT ? gr->outputs[0].name : gr->tensors[t].name;
 	k.dir = (uint8_t)dir;
 	k.type = TY_I8;
 	k.space = KSP_DRAM;
@@ -500,9 +522,11 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	const HwArch *arch = m->arch;
 	uint32_t ntiles = (uint32_t)arch->chip.tiles, cpt = (uint32_t)arch->tile.cores;
 	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq;
-	uint64_t qe = (uint64_t)a->N * a->D, ke = (uint64_t)a->M * a->D, ve = (uint64_t)a->M * a->Dv;
+	uint64_t qe = (uint64_t)a->N * a->D, ke = (uint64_t)a->M * a->D,
+	         ve = (uint64_t)a->M * a->Dv;
 	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
-	uint64_t o0 = align64(v0 + a->B * a->Hk * ve), end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
+	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
+	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
 	uint32_t r3 = a->blkq > a->blkk ? a->blkq : a->blkk, stage;
 	Spad s;
 	dq = a->D > a->Dv ? a->D : a->Dv;
@@ -510,26 +534,30 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	if (ncores > nitems)
 		ncores = nitems;
 	if (end > (uint64_t)arch->dram.size_bytes || end > UINT32_MAX)
-		return diag_err(d, m->g->file,
-		                "q, k, v and the output need %llu bytes of DRAM; '%s' has %lld",
-		                (unsigned long long)end, arch->name, (long long)arch->dram.size_bytes);
+		return diag_err(
+		    d, m->g->file, "q, k, v and the output need %llu bytes of DRAM; '%s' has %lld",
+		    (unsigned long long)end, arch->name, (long long)arch->dram.size_bytes);
 	if ((uint64_t)stage * cpt > (uint64_t)arch->tile.mem_bytes)
-		return diag_err(d, m->g->file,
-		                "staging the Q, K and V blocks of %u cores needs %llu bytes of tile "
-		                "memory; '%s' has %lld",
-		                cpt, (unsigned long long)stage * cpt, arch->name,
-		                (long long)arch->tile.mem_bytes);
+		return diag_err(
+		    d, m->g->file,
+		    "staging the Q, K and V blocks of %u cores needs %llu bytes of tile "
+		    "memory; '%s' has %lld",
+		    cpt, (unsigned long long)stage * cpt, arch->name,
+		    (long long)arch->tile.mem_bytes);
 	for (c = 0; c < ncores; c++) {
-		uint32_t tile = c % ntiles, core = c / ntiles, first = (uint32_t)((uint64_t)c * nitems / ncores);
-		uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), i, prev = UINT32_MAX;
+		uint32_t tile = c % ntiles, core = c / ntiles,
+		         first = (uint32_t)((uint64_t)c * nitems / ncores);
+		uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), i,
+		         prev = UINT32_MAX;
 		int32_t *tab;
 		Gen g;
 		memset(&g, 0, sizeof g);
 		spad_map(a, last - first, &s);
 		if (s.end > (uint64_t)arch->core.spad_bytes)
-			return diag_err(d, m->g->file,
-			                "attention needs %u bytes of scratchpad per core; '%s' has %lld",
-			                s.end, arch->name, (long long)arch->core.spad_bytes);
+			return diag_err(
+			    d, m->g->file,
+			    "attention needs %u bytes of scratchpad per core; '%s' has %lld", s.end,
+			    arch->name, (long long)arch->core.spad_bytes);
 		g.kc = kprog_core(p, tile, core);
 		tab = xcalloc(last - first, ITEM_BYTES);
 		for (i = first; i < last; i++) {
@@ -539,7 +567,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			e[0] = (int32_t)(q0 + bh * qe + (uint64_t)iq * a->blkq * a->D);
 			e[1] = (int32_t)(k0 + kh * ke);
 			e[2] = (int32_t)(v0 + kh * ve);
-			e[3] = (int32_t)(o0 + ((uint64_t)bh * a->N + (uint64_t)iq * a->blkq) * a->Dv);
+			e[3] =
+			    (int32_t)(o0 + ((uint64_t)bh * a->N + (uint64_t)iq * a->blkq) * a->Dv);
 			e[4] = (int32_t)cc_attn_allowed(a, iq);
 			e[5] = (int32_t)(iq * a->blkq);
 			e[6] = kh != prev;

@@ -195,7 +195,8 @@ cc_attn_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d)
 {
 	const CcAttn *a = m->attn;
 	size_t nqe = (size_t)a->N * a->D, nke = (size_t)a->M * a->D, nve = (size_t)a->M * a->Dv;
-	const int32_t *q = in, *k = q + (size_t)a->B * a->H * nqe, *v = k + (size_t)a->B * a->Hk * nke;
+	const int32_t *q = in, *k = q + (size_t)a->B * a->H * nqe,
+	              *v = k + (size_t)a->B * a->Hk * nke;
 	uint8_t *mask = a->sparse ? xmalloc((size_t)a->nq * a->nk) : NULL;
 	uint32_t bh, iq;
 	(void)d;

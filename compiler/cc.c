@@ -85,7 +85,8 @@ check_imem(const CcModel *m, const KProg *p, Diag *d)
 			    "core%s",
 			    p->cores[c]->tile, p->cores[c]->core, p->cores[c]->ncode, m->arch->name,
 			    m->arch->core.imem_words,
-			    m->batch > 1 ? " (the batch loop is unrolled: use a smaller batch)" : "");
+			    m->batch > 1 ? " (the batch loop is unrolled: use a smaller batch)"
+			                 : "");
 	return 0;
 }
 

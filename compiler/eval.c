@@ -91,7 +91,8 @@ eval_attention(Graph *g, const float *in, float *out, Diag *d)
 		for (i = 0, k = 0; i < n->in[slot]; i++)
 			k += g->tensors[i].kind == IR_INPUT;
 		if (k >= 3)
-			return diag_err(d, g->file, "attention operands must be the graph's inputs");
+			return diag_err(d, g->file,
+			                "attention operands must be the graph's inputs");
 		inputs[k] = in + at;
 		at += (size_t)ir_type_elems(&g->tensors[n->in[slot]].type);
 	}
