@@ -57,7 +57,7 @@ enum { ITEM_BYTES = 32, MAXLABEL = 32 };
 
 typedef struct Spad {
 	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, z8, p16, p8a, p8b, rt;
-	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, end;
+	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
 } Spad;
 
 typedef struct Gen {
@@ -219,7 +219,7 @@ log2u(uint32_t v)
 }
 
 static void
-spad_map(const CcAttn *a, uint32_t nitems, Spad *s)
+spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 {
 	uint32_t at = 0, r3 = a->blkq > a->blkk ? a->blkq : a->blkk;
 	uint32_t dq = a->D > a->Dv ? a->D : a->Dv;
@@ -248,40 +248,67 @@ spad_map(const CcAttn *a, uint32_t nitems, Spad *s)
 		s->te = take(&at, (uint64_t)a->nk * 2);
 		s->sel = take(&at, (uint64_t)a->nk * 4);
 		s->mk = take(&at, a->nk);
+		s->pooltab = take(&at, (uint64_t)npool * 8);
 	}
 	s->end = at;
 }
 
-/* Pooling of the head's key blocks into the columns of MVMU 2 (sparse, on a new head). */
+/* Pre-pass (sparse): this core's share of the tile's key blocks, each block's mean written to
+ * the tile memory; then a tile barrier. Table entries: K block address, tile-memory address. */
 static void
-gen_pool(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_k)
+gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npool, uint32_t tm_k)
 {
-	int l_pool = label(g), l_skip = label(g);
+	int l_pool = label(g);
+	if (npool) {
+		li(g, R_ITEM, s->pooltab);
+		li(g, R_NITEM, npool);
+		place(g, l_pool);
+		ri(g, OP_lw, R_K, R_ITEM, 0);
+		ri(g, OP_lw, R_V, R_ITEM, 4);
+		li(g, 1, tm_k);
+		xfer(g, OP_dld, 1, R_K, a->blkk * a->D);
+		wait(g, ISA_WAIT_DMA);
+		li(g, 2, s->kb);
+		r3(g, OP_tld, 2, 1, 3);
+		li(g, 3, a->blkk);
+		xw(g, OP_xbw, 0, 2, 3, 3);
+		li(g, 1, s->acc);
+		li(g, 2, s->onesk);
+		mvm(g, 1, 2, 3, 0);
+		wait(g, 1u << 3);
+		li(g, 2, s->pm8);
+		li(g, 3, 1);
+		li(g, 4, a->D);
+		vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, 4, log2u(a->blkk));
+		r3(g, OP_tst, 2, R_V, 4);
+		ri(g, OP_addi, R_ITEM, R_ITEM, 8);
+		branch(g, OP_dbnz, R_NITEM, 0, l_pool);
+	}
+	{
+		Insn in = mk(OP_bar);
+		put(g, &in);
+	}
+}
+
+/* On a new head (sparse): the head's pooled key means from the tile memory into the columns of
+ * MVMU 2, through the K and V buffers in chunks. */
+static void
+gen_head(Gen *g, const CcAttn *a, const Spad *s)
+{
+	int l_skip = label(g);
+	uint32_t chunk = a->blkk * (a->D + a->Dv) / a->D, c;
 	ri(g, OP_lw, R_T2, R_ITEM, 24);
 	branch(g, OP_beq, R_T2, 0, l_skip);
-	li(g, R_J, 0);
-	li(g, R_JN, a->nk);
-	ri(g, OP_addi, R_T3, R_K, 0);
-	place(g, l_pool);
-	li(g, 1, tm_k);
-	xfer(g, OP_dld, 1, R_T3, a->blkk * a->D);
-	wait(g, ISA_WAIT_DMA);
-	li(g, 2, s->kb);
-	r3(g, OP_tld, 2, 1, 3);
-	li(g, 3, a->blkk);
-	xw(g, OP_xbw, 0, 2, 3, 3);
-	li(g, 1, s->acc);
-	li(g, 2, s->onesk);
-	mvm(g, 1, 2, 3, 0);
-	wait(g, 1u << 3);
-	li(g, 2, s->pm8);
-	li(g, 3, 1);
-	li(g, 4, a->D);
-	vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, 4, log2u(a->blkk));
-	xw(g, OP_xbwt, R_J, 2, 3, 2);
-	ri(g, OP_addi, R_J, R_J, 1);
-	ri(g, OP_addi, R_T3, R_T3, (int64_t)a->blkk * a->D);
-	branch(g, OP_dbnz, R_JN, 0, l_pool);
+	ri(g, OP_lw, R_T3, R_ITEM, 28);
+	for (c = 0; c < a->nk; c += chunk) {
+		uint32_t n = a->nk - c < chunk ? a->nk - c : chunk;
+		li(g, 1, s->kb);
+		ri(g, OP_addi, 2, R_T3, (int64_t)c * a->D);
+		xfer(g, OP_tld, 1, 2, n * a->D);
+		li(g, 4, c);
+		li(g, 3, n);
+		xw(g, OP_xbwt, 4, 1, 3, 2);
+	}
 	place(g, l_skip);
 }
 
@@ -386,7 +413,7 @@ gen_row(Gen *g, const CcAttn *a, const Spad *s)
 }
 
 static void
-gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t tm)
+gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npool, uint32_t tm)
 {
 	uint32_t dq = a->D > a->Dv ? a->D : a->Dv;
 	uint32_t tm_q = tm, tm_k = tm + a->blkq * dq, tm_v = tm_k + a->blkk * a->D;
@@ -398,6 +425,8 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t tm)
 	li(g, R_P16, s->p16);
 	li(g, R_NB1, a->blkk + 1);
 	li(g, R_NB, a->blkk);
+	if (a->sparse)
+		gen_prepass(g, a, s, npool, tm_k);
 	li(g, R_ITEM, s->items);
 	li(g, R_NITEM, nitems);
 	place(g, l_item);
@@ -407,7 +436,7 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t tm)
 	ri(g, OP_lw, R_A, R_ITEM, 16);
 	ri(g, OP_lw, R_R0, R_ITEM, 20);
 	if (a->sparse)
-		gen_pool(g, a, s, tm_k);
+		gen_head(g, a, s);
 	/* the Q block */
 	li(g, 1, tm_q);
 	xfer(g, OP_dld, 1, R_Q, a->blkq * a->D);
@@ -515,20 +544,27 @@ align64(uint64_t v)
 	return (uint32_t)((v + 63) & ~(uint64_t)63);
 }
 
+/* The key-head index of item i. */
+static uint32_t
+item_head(const CcAttn *a, uint32_t i)
+{
+	uint32_t bh = i / a->nq, b = bh / a->H, h = bh % a->H;
+	return b * a->Hk + h % a->Hk;
+}
+
 int
 cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 {
 	const CcAttn *a = m->attn;
 	const HwArch *arch = m->arch;
 	uint32_t ntiles = (uint32_t)arch->chip.tiles, cpt = (uint32_t)arch->tile.cores;
-	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq;
+	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq, t;
 	uint64_t qe = (uint64_t)a->N * a->D, ke = (uint64_t)a->M * a->D,
 	         ve = (uint64_t)a->M * a->Dv;
 	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
 	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
 	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
 	uint32_t r3 = a->blkq > a->blkk ? a->blkq : a->blkk, stage;
-	Spad s;
 	dq = a->D > a->Dv ? a->D : a->Dv;
 	stage = a->blkq * dq + a->blkk * a->D + a->blkk * a->Dv;
 	if (ncores > nitems)
@@ -537,63 +573,113 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		return diag_err(
 		    d, m->g->file, "q, k, v and the output need %llu bytes of DRAM; '%s' has %lld",
 		    (unsigned long long)end, arch->name, (long long)arch->dram.size_bytes);
-	if ((uint64_t)stage * cpt > (uint64_t)arch->tile.mem_bytes)
-		return diag_err(
-		    d, m->g->file,
-		    "staging the Q, K and V blocks of %u cores needs %llu bytes of tile "
-		    "memory; '%s' has %lld",
-		    cpt, (unsigned long long)stage * cpt, arch->name,
-		    (long long)arch->tile.mem_bytes);
-	for (c = 0; c < ncores; c++) {
-		uint32_t tile = c % ntiles, core = c / ntiles,
-		         first = (uint32_t)((uint64_t)c * nitems / ncores);
-		uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), i,
+	/* Cores tile by tile; core c takes items [c * nitems / ncores, ...). A tile's cores pool
+	 * the key blocks of every head the tile touches, split round-robin, into its memory. */
+	for (t = 0; t * cpt < ncores; t++) {
+		uint32_t c0 = t * cpt, c1 = c0 + cpt < ncores ? c0 + cpt : ncores, nact = c1 - c0;
+		uint32_t i0 = (uint32_t)((uint64_t)c0 * nitems / ncores);
+		uint32_t i1 = (uint32_t)((uint64_t)c1 * nitems / ncores), nheads = 0, i,
 		         prev = UINT32_MAX;
-		int32_t *tab;
-		Gen g;
-		memset(&g, 0, sizeof g);
-		spad_map(a, last - first, &s);
-		if (s.end > (uint64_t)arch->core.spad_bytes)
+		uint32_t *heads = xcalloc(i1 - i0 + 1, sizeof *heads);
+		uint64_t pool_tm = (uint64_t)stage * cpt;
+		for (i = i0; i < i1; i++)
+			if (item_head(a, i) != prev)
+				heads[nheads++] = prev = item_head(a, i);
+		if (a->sparse &&
+		    pool_tm + (uint64_t)nheads * a->nk * a->D > (uint64_t)arch->tile.mem_bytes) {
+			free(heads);
 			return diag_err(
 			    d, m->g->file,
-			    "attention needs %u bytes of scratchpad per core; '%s' has %lld", s.end,
-			    arch->name, (long long)arch->core.spad_bytes);
-		g.kc = kprog_core(p, tile, core);
-		tab = xcalloc(last - first, ITEM_BYTES);
-		for (i = first; i < last; i++) {
-			uint32_t bh = i / a->nq, iq = i % a->nq, b = bh / a->H, h = bh % a->H;
-			uint32_t kh = b * a->Hk + h % a->Hk;
-			int32_t *e = tab + (size_t)(i - first) * (ITEM_BYTES / 4);
-			e[0] = (int32_t)(q0 + bh * qe + (uint64_t)iq * a->blkq * a->D);
-			e[1] = (int32_t)(k0 + kh * ke);
-			e[2] = (int32_t)(v0 + kh * ve);
-			e[3] =
-			    (int32_t)(o0 + ((uint64_t)bh * a->N + (uint64_t)iq * a->blkq) * a->Dv);
-			e[4] = (int32_t)cc_attn_allowed(a, iq);
-			e[5] = (int32_t)(iq * a->blkq);
-			e[6] = kh != prev;
-			prev = kh;
+			    "staging blocks and pooled keys of tile %u need %llu bytes of "
+			    "tile memory; '%s' has %lld",
+			    t, (unsigned long long)(pool_tm + (uint64_t)nheads * a->nk * a->D),
+			    arch->name, (long long)arch->tile.mem_bytes);
 		}
-		kprog_add_spad(g.kc, s.items, tab, (last - first) * ITEM_BYTES);
-		free(tab);
-		kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
-		if (a->sparse) {
-			uint8_t *ones = xcalloc(r3, 1);
-			memset(ones, 1, a->blkq);
-			kprog_add_spad(g.kc, s.onesq, ones, r3);
-			memset(ones, 0, r3);
-			memset(ones, 1, a->blkk);
-			kprog_add_spad(g.kc, s.onesk, ones, r3);
-			free(ones);
+		if (pool_tm > (uint64_t)arch->tile.mem_bytes) {
+			free(heads);
+			return diag_err(
+			    d, m->g->file,
+			    "staging the Q, K and V blocks of %u cores needs %llu bytes of "
+			    "tile memory; '%s' has %lld",
+			    cpt, (unsigned long long)pool_tm, arch->name,
+			    (long long)arch->tile.mem_bytes);
 		}
-		kprog_add_xbar(g.kc, 0, a->D, a->blkk, 8, NULL);
-		kprog_add_xbar(g.kc, 1, a->blkk, a->Dv, 8, NULL);
-		if (a->sparse) {
-			kprog_add_xbar(g.kc, 2, a->D, a->nk, 8, NULL);
-			kprog_add_xbar(g.kc, 3, r3, a->D, 8, NULL);
+		for (c = c0; c < c1; c++) {
+			uint32_t first = (uint32_t)((uint64_t)c * nitems / ncores);
+			uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), hs = 0;
+			uint32_t npool = 0, pp, core = c - c0;
+			int32_t *tab, *pool;
+			Spad s;
+			Gen g;
+			memset(&g, 0, sizeof g);
+			if (a->sparse)
+				for (pp = core; pp < nheads * a->nk; pp += nact)
+					npool++;
+			spad_map(a, last - first, npool, &s);
+			if (s.end > (uint64_t)arch->core.spad_bytes) {
+				free(heads);
+				return diag_err(
+				    d, m->g->file,
+				    "attention needs %u bytes of scratchpad per core; '%s' has "
+				    "%lld",
+				    s.end, arch->name, (long long)arch->core.spad_bytes);
+			}
+			g.kc = kprog_core(p, t, core);
+			tab = xcalloc(last - first, ITEM_BYTES);
+			prev = UINT32_MAX;
+			for (i = first; i < last; i++) {
+				uint32_t bh = i / a->nq, iq = i % a->nq, kh = item_head(a, i);
+				int32_t *e = tab + (size_t)(i - first) * (ITEM_BYTES / 4);
+				while (heads[hs] != kh)
+					hs++;
+				e[0] = (int32_t)(q0 + bh * qe + (uint64_t)iq * a->blkq * a->D);
+				e[1] = (int32_t)(k0 + kh * ke);
+				e[2] = (int32_t)(v0 + kh * ve);
+				e[3] =
+				    (int32_t)(o0 + ((uint64_t)bh * a->N + (uint64_t)iq * a->blkq) *
+				                       a->Dv);
+				e[4] = (int32_t)cc_attn_allowed(a, iq);
+				e[5] = (int32_t)(iq * a->blkq);
+				e[6] = kh != prev;
+				e[7] = (int32_t)(pool_tm + (uint64_t)hs * a->nk * a->D);
+				prev = kh;
+			}
+			kprog_add_spad(g.kc, s.items, tab, (last - first) * ITEM_BYTES);
+			free(tab);
+			if (npool) {
+				uint32_t n = 0;
+				pool = xcalloc(npool, 8);
+				for (pp = core; pp < nheads * a->nk; pp += nact, n++) {
+					uint32_t h = heads[pp / a->nk], j = pp % a->nk;
+					pool[2 * n] =
+					    (int32_t)(k0 + h * ke + (uint64_t)j * a->blkk * a->D);
+					pool[2 * n + 1] =
+					    (int32_t)(pool_tm +
+					              ((uint64_t)(pp / a->nk) * a->nk + j) * a->D);
+				}
+				kprog_add_spad(g.kc, s.pooltab, pool, npool * 8);
+				free(pool);
+			}
+			kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
+			if (a->sparse) {
+				uint8_t *ones = xcalloc(r3, 1);
+				memset(ones, 1, a->blkq);
+				kprog_add_spad(g.kc, s.onesq, ones, r3);
+				memset(ones, 0, r3);
+				memset(ones, 1, a->blkk);
+				kprog_add_spad(g.kc, s.onesk, ones, r3);
+				free(ones);
+			}
+			kprog_add_xbar(g.kc, 0, a->D, a->blkk, 8, NULL);
+			kprog_add_xbar(g.kc, 1, a->blkk, a->Dv, 8, NULL);
+			if (a->sparse) {
+				kprog_add_xbar(g.kc, 2, a->D, a->nk, 8, NULL);
+				kprog_add_xbar(g.kc, 3, r3, a->D, 8, NULL);
+			}
+			gen_kernel(&g, a, &s, last - first, npool, core * stage);
+			kprog_add_sym(p, m->g->tensors[a->to].name, t, core, 0, g.kc->ncode);
 		}
-		gen_kernel(&g, a, &s, last - first, core * stage);
-		kprog_add_sym(p, m->g->tensors[a->to].name, tile, core, 0, g.kc->ncode);
+		free(heads);
 	}
 	add_io(p, m->g, a->tq, KDIR_IN, (uint32_t)q0, a->s_in);
 	add_io(p, m->g, a->tk, KDIR_IN, (uint32_t)k0, a->s_in);

@@ -104,6 +104,33 @@ eval_attention(Graph *g, const float *in, float *out, Diag *d)
 }
 
 int
+cc_attention_dense(Graph *g, const float *in, float *out, Diag *d)
+{
+	const IrNode *n = NULL;
+	IrNodeId id = 0;
+	const IrType *tq, *tk, *tv;
+	const IrAttr *sa;
+	int64_t B, H, N, M, D, Dv, bh;
+	uint32_t i;
+	for (i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].op == IR_OP_attention || g->nodes[i].op == IR_OP_sparse_attention)
+			n = &g->nodes[i], id = i;
+	if (!n)
+		return diag_err(d, g->file, "no attention node");
+	tq = &g->tensors[n->in[0]].type, tk = &g->tensors[n->in[1]].type;
+	tv = &g->tensors[n->in[2]].type;
+	B = tq->dim[0], H = tq->dim[1], N = tq->dim[2], D = tq->dim[3], M = tk->dim[2];
+	Dv = tv->dim[3];
+	sa = ir_attr(g, id, "scale");
+	for (bh = 0; bh < B * H; bh++)
+		cc_attention_head(in + bh * N * D, in + B * H * N * D + bh * M * D,
+		                  in + B * H * (N * D + M * D) + bh * M * Dv, N, M, D, Dv,
+		                  sa && sa->set ? sa->f : 1.0 / sqrt((double)D),
+		                  (int)ir_attr_int(g, id, "causal"), out + bh * N * Dv);
+	return 0;
+}
+
+int
 cc_eval_float(Graph *g, const float *in, float *out, Diag *d)
 {
 	CcModel m;

@@ -411,6 +411,13 @@ sparse_attn_head(const float *q, const float *k, const float *v, int64_t N, int6
 	free(s);
 }
 
+void
+cc_attention_head(const float *q, const float *k, const float *v, int64_t N, int64_t M, int64_t D,
+                  int64_t Dv, double scale, int causal, float *o)
+{
+	sparse_attn_head(q, k, v, N, M, D, Dv, scale, causal, NULL, N, M, INFINITY, o);
+}
+
 static int
 attention_node(Ctx *c, IrNodeId id, const IrNode *n, float *out)
 {
