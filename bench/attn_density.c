@@ -221,6 +221,12 @@ main(int argc, char **argv)
 		       "energy gain | cosine | rel L1 | float cosine | float rel L1 |\n");
 		printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (r = 0; r < NR; r++) {
+			uint32_t nk = N / BLK;
+			if (r && floor(rhos[r] * nk) == floor(rhos[r - 1] * nk)) {
+				px[i][r] = px[i][r - 1], py[i][r] = py[i][r - 1];
+				ideal[r] = ideal[r - 1];
+				continue; /* the same number of blocks as the previous point */
+			}
 			if (point(&arch, N, rhos[r], x, dense, &pt))
 				return 1;
 			printf("| %.1f%% | %.0f | %.1f | %.1f | %.2fx | %.2fx | %.0f%% | %.2fx | "

@@ -1,5 +1,6 @@
 /* test_attn.c: the attention lowering. Compiled dense and sparse attention run on the simulator
- * and must equal the integer reference bit for bit over the mask modes, causal / sink, grouped
+ * and must equal the integer reference (and the LLVM JIT's, an independent implementation) bit
+ * for bit over the mask modes, causal / sink, grouped
  * K/V heads and unequal block sizes; the integer block mask reproduces the reference file's test
  * vector; quantised dense attention stays close to the float interpreter; sparse attention gets
  * faster as fewer blocks are kept; bad models get located errors. */
@@ -11,6 +12,7 @@
 
 #include "attn.h"
 #include "interp.h"
+#include "ref.h"
 #include "sim.h"
 #include "testutil.h"
 
@@ -18,6 +20,7 @@
 
 typedef struct Result {
 	int exact;
+	int llvm_exact; /* the LLVM quantised reference equals the C integer reference */
 	uint64_t cycles;
 	double cos_float; /* cosine of the simulated output with the float reference */
 } Result;
@@ -68,7 +71,7 @@ run_attn(const char *src, uint32_t D, const char *arch_path)
 	Graph *g = parse(src);
 	KProg *p = NULL;
 	CcModel *m = NULL;
-	Result r = {1, 0, 0};
+	Result r = {1, 0, 0, 0};
 	uint32_t nin, nout, i, at = 0;
 	double sin, sout, dot = 0, na = 0, nb = 0;
 	float *x, *yf;
@@ -92,6 +95,17 @@ run_attn(const char *src, uint32_t D, const char *arch_path)
 	}
 	ck_assert_msg(cc_eval_float(g, x, yf, &d) == 0, "%s", d.msg);
 	ck_assert(cc_qref(m, xq, yq, &d) == 0);
+	{
+		RefModel *rm = NULL;
+		int32_t *yl = malloc(sizeof(int32_t) * nout);
+		ck_assert_msg(ref_build_quant(m, &rm, &d) == 0, "%s", d.msg);
+		ck_assert_uint_eq(ref_input(rm, 0)->elems, nin);
+		ck_assert_uint_eq(ref_output(rm, 0)->elems, nout);
+		ref_run_quant(rm, xq, yl);
+		r.llvm_exact = memcmp(yl, yq, sizeof(int32_t) * nout) == 0;
+		ref_free(rm);
+		free(yl);
+	}
 	ck_assert_msg(sim_new(&arch, p, NULL, &s, &d) == 0, "%s", d.msg);
 	for (i = 0; i < p->nio; i++)
 		if (p->io[i].dir == KDIR_IN) {
@@ -142,6 +156,8 @@ START_TEST(sim_equals_integer_reference)
 	    run_attn(model(cases[_i].H, cases[_i].Hk, cases[_i].N, cases[_i].D, cases[_i].node),
 	             cases[_i].D, SRAM);
 	ck_assert_msg(r.exact, "case %d (%s): simulator differs from the integer reference", _i,
+	              cases[_i].node);
+	ck_assert_msg(r.llvm_exact, "case %d (%s): the LLVM reference differs from the C one", _i,
 	              cases[_i].node);
 	ck_assert(r.cycles > 0);
 }
