@@ -95,6 +95,12 @@ void ci_if_end(Cg *c, LLVMBasicBlockRef merge);
 LLVMValueRef ci_rshift_round(Cg *c, LLVMValueRef v, uint32_t s);
 
 int ref_lower_float(Cg *c, RefModel *r, Diag *d);
+/* ref_own_buf: a zeroed float buffer of n elements the model owns; its index in r->bufs (the
+ * generated code reads it as t[index]). */
+uint32_t ref_own_buf(RefModel *r, size_t n);
+/* attn_float.c: the attention ops (attention, block_mask, sparse_attention, linear_attention) */
+int ref_is_attention_op(unsigned op);
+void ref_emit_attention(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const IrNode *n);
 int ref_lower_quant(Cg *c, RefModel *r, Diag *d);
 /* ref_lower_attn_quant: ref_lower_quant for attention models (CcModel.attn). */
 int ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d);

@@ -236,6 +236,92 @@ START_TEST(sparse_is_faster)
 }
 END_TEST
 
+/* Seeded inputs for every graph input of g (tensor order), uniform in [-1, 1]. */
+static float **
+graph_inputs(const Graph *g, uint32_t *nin)
+{
+	float **in = calloc(g->ntensors, sizeof *in);
+	uint64_t s = 3;
+	uint32_t i, k = 0;
+	for (i = 0; i < g->ntensors; i++)
+		if (g->tensors[i].kind == IR_INPUT) {
+			int64_t n = ir_type_elems(&g->tensors[i].type), e;
+			in[k] = malloc(sizeof(float) * (size_t)n);
+			for (e = 0; e < n; e++) {
+				s = s * 6364136223846793005ull + 1442695040888963407ull;
+				in[k][e] = (float)(((double)(s >> 11) * 0x1.0p-53) * 2 - 1);
+			}
+			k++;
+		}
+	*nin = k;
+	return in;
+}
+
+/* The LLVM float reference of every attention op against the float interpreter (an independent
+ * implementation in double precision). */
+START_TEST(llvm_float_reference)
+{
+	Diag d = {0};
+	Graph *g =
+	    ir_parse_file(SRC("tests/compiler/cases/attn_ops.kir"), IR_PARSE_LOAD_WEIGHTS, &d);
+	RefModel *rm = NULL;
+	float **in, **want, **got;
+	uint32_t nin, i, o;
+	ck_assert_msg(g != NULL, "%s", d.msg);
+	in = graph_inputs(g, &nin);
+	want = calloc(g->noutputs, sizeof *want);
+	got = calloc(g->noutputs, sizeof *got);
+	ck_assert_msg(cc_interp(g, (const float *const *)in, want, &d) == 0, "%s", d.msg);
+	ck_assert_msg(ref_build_float(g, &rm, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(ref_noutputs(rm), g->noutputs);
+	for (o = 0; o < g->noutputs; o++)
+		got[o] = malloc(sizeof(float) * ref_output(rm, o)->elems);
+	ref_run_float(rm, (const float *const *)in, got);
+	for (o = 0; o < g->noutputs; o++) {
+		double maxd = 0, maxv = 0;
+		for (i = 0; i < ref_output(rm, o)->elems; i++) {
+			maxd = fmax(maxd, fabs((double)got[o][i] - want[o][i]));
+			maxv = fmax(maxv, fabs((double)want[o][i]));
+		}
+		ck_assert_msg(maxv > 0, "output %s is all zero", g->outputs[o].name);
+		ck_assert_msg(maxd <= 1e-5 * fmax(1, maxv), "output %s: max |LLVM - interp| %g",
+		              g->outputs[o].name, maxd);
+		free(got[o]), free(want[o]);
+	}
+	for (i = 0; i < nin; i++)
+		free(in[i]);
+	free(in), free(got), free(want);
+	ref_free(rm);
+	ir_free(g);
+}
+END_TEST
+
+/* The reference file's block-mask vector through the LLVM float reference. */
+START_TEST(llvm_mask_vector)
+{
+	static const float qv[16] = {0.9f,  0.1f, 1.1f,  0.3f,  0.2f, 0.8f,  -0.1f, 1.2f,
+	                             -0.7f, 0.4f, -1.2f, -0.1f, 0.1f, -0.9f, 0.6f,  -1.3f};
+	static const float want[2][16] = {{1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0, 0, 1},
+	                                  {1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 1}};
+	Diag d = {0};
+	Graph *g =
+	    ir_parse_file(SRC("tests/compiler/cases/mask_vector.kir"), IR_PARSE_LOAD_WEIGHTS, &d);
+	RefModel *rm = NULL;
+	const float *in[1] = {qv};
+	float got[2][16], *out[2] = {got[0], got[1]};
+	int o, i;
+	ck_assert_msg(g != NULL, "%s", d.msg);
+	ck_assert_msg(ref_build_float(g, &rm, &d) == 0, "%s", d.msg);
+	ref_run_float(rm, in, out);
+	for (o = 0; o < 2; o++)
+		for (i = 0; i < 16; i++)
+			ck_assert_msg(got[o][i] == want[o][i], "%s row %d block %d: %g",
+			              o ? "top-p" : "top-k", i / 4, i % 4, got[o][i]);
+	ref_free(rm);
+	ir_free(g);
+}
+END_TEST
+
 static const struct {
 	const char *arch;
 	unsigned N, D;
@@ -302,6 +388,8 @@ suite(void)
 	tcase_add_loop_test(t, sim_equals_integer_reference, 0, sizeof cases / sizeof *cases);
 	tcase_add_test(t, dense_close_to_float);
 	tcase_add_test(t, mask_reference_vector);
+	tcase_add_test(t, llvm_float_reference);
+	tcase_add_test(t, llvm_mask_vector);
 	tcase_add_test(t, sparse_is_faster);
 	tcase_add_loop_test(t, bad_models, 0, sizeof bad / sizeof *bad);
 	tcase_add_test(t, bad_graphs);
