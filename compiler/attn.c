@@ -126,6 +126,16 @@ cc_attn_check(CcModel *m, Diag *d)
 		                  (long long)tk->dim[3], (long long)tv->dim[0],
 		                  (long long)tv->dim[1], (long long)tv->dim[2], a->Dv);
 	{
+		uint64_t total = (uint64_t)a->B * a->H * a->N * a->D +
+		                 (uint64_t)a->B * a->Hk * a->M * ((uint64_t)a->D + a->Dv) +
+		                 (uint64_t)a->B * a->H * a->N * a->Dv;
+		if (total > ((uint64_t)1 << 31))
+			return attn_error(m, n->loc, d,
+			                  "q, k, v and the output hold %llu elements; the attention "
+			                  "lowering takes at most 2^31",
+			                  (unsigned long long)total);
+	}
+	{
 		const IrAttr *sa = ir_attr(g, a->node, "scale");
 		a->scale = sa && sa->set ? sa->f : 1.0 / sqrt((double)a->D);
 	}

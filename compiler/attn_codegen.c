@@ -201,11 +201,14 @@ resolve(Gen *g)
 	}
 }
 
+/* The next 16-byte aligned buffer; the map saturates at UINT32_MAX (then the scratchpad check
+ * refuses it). */
 static uint32_t
 take(uint32_t *at, uint64_t bytes)
 {
 	uint32_t a = *at;
-	*at += (uint32_t)((bytes + 15) & ~(uint64_t)15);
+	uint64_t next = (uint64_t)*at + ((bytes + 15) & ~(uint64_t)15);
+	*at = next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
 	return a;
 }
 
