@@ -20,6 +20,7 @@ typedef struct Em {
 	int opt;
 	int known[ISA_NREGS];
 	int64_t val[ISA_NREGS];
+	unsigned next_reg; /* -O2: the register li loads next */
 } Em;
 
 enum { RA = 1, RB = 2, RC = 3, RD = 4 };
@@ -31,13 +32,25 @@ emit(Em *e, const Insn *in)
 	kprog_add_code(e->kc, &w, 1);
 }
 
-/* li: register r = v, skipped at -O2 when r already holds v. */
+/* li: a register holding v. -O0: register r, loaded every time. -O2: any register that already
+ * holds v, else the next register in turn (r1 .. the arch's last), loaded; at most 4 operands
+ * are live per instruction, so the turn never takes one of the same instruction's. */
 static unsigned
 li(Em *e, unsigned r, int64_t v)
 {
 	Insn in;
-	if (e->opt >= 2 && e->known[r] && e->val[r] == v)
-		return r;
+	if (e->opt >= 2) {
+		unsigned k, nregs = (unsigned)e->m->arch->core.regs;
+		if (nregs > ISA_NREGS)
+			nregs = ISA_NREGS;
+		for (k = 1; k < nregs; k++)
+			if (e->known[k] && e->val[k] == v)
+				return k;
+		if (nregs > 8) {
+			r = e->next_reg;
+			e->next_reg = e->next_reg + 1 < nregs ? e->next_reg + 1 : 1;
+		}
+	}
 	memset(&in, 0, sizeof in);
 	in.op = OP_addi;
 	in.a = (uint8_t)r;
@@ -53,6 +66,7 @@ begin_core(Em *e, uint32_t tile, uint32_t core)
 {
 	e->kc = kprog_core(e->p, tile, core);
 	memset(e->known, 0, sizeof e->known);
+	e->next_reg = 1;
 }
 
 /* vector op with up to three address operands and a length */
@@ -395,6 +409,40 @@ hops(const HwArch *a, uint32_t ta, uint32_t tb)
 	return (ra > rb ? ra - rb : rb - ra) + (ca > cb ? ca - cb : cb - ca);
 }
 
+/* The u-th (1 .. T-1) tile that the layer's tile `tile` sends reduce-scatter slices to, as a
+ * position among the layer's tiles: the farthest first, so that the messages that hold two or
+ * more links start first. */
+static uint32_t
+rs_order(const CcModel *m, const CcLead *ld, uint32_t tile, uint32_t u)
+{
+	uint32_t T = ld->wide, h, v, k = 0;
+	for (h = 2 * (uint32_t)(m->arch->chip.mesh_rows + m->arch->chip.mesh_cols); h-- > 0;)
+		for (v = 0; v < T; v++)
+			if (ld->tile0 + v != tile && hops(m->arch, tile, ld->tile0 + v) == h && ++k == u)
+				return v;
+	return 0;
+}
+
+/* Adds into the share's partial sums, over columns [lo, hi), the blocks of its own drive part
+ * (own) or of the other parts (!own), except the blocks that wrote the sums directly. */
+static void
+add_blocks(Em *e, const CcShare *sh, int shared, int own, uint32_t lo, uint32_t hi)
+{
+	const CcModel *m = e->m;
+	uint32_t b;
+	for (b = sh->first; b < sh->first + sh->n; b++) {
+		const CcBlock *bl = &m->blocks[b];
+		uint32_t dst = sh->part_addr + (bl->c0 - sh->c_lo) * 4;
+		uint32_t a = lo > bl->c0 ? lo : bl->c0,
+		         z = hi < bl->c0 + bl->cols ? hi : bl->c0 + bl->cols;
+		int mine = !shared || (bl->r0 >= sh->d_lo && bl->r0 < sh->d_hi);
+		if (mine != own || bl->out_addr == dst || a >= z)
+			continue;
+		vop(e, OP_vadd, TY_I32, TY_I32, dst + (a - bl->c0) * 4, dst + (a - bl->c0) * 4,
+		    bl->out_addr + (a - bl->c0) * 4, z - a, 0);
+	}
+}
+
 /* Wide layer i (pass_tile.c) on core c, sample smp. The leader sends every core the inputs of
  * its drive part (farthest cores first); the cores of a tile compute their parts of the tile's
  * drive, run the MVMs of their own part, swap parts through tile memory (a barrier between the
@@ -469,33 +517,28 @@ wide_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 			rest_mask |= 1u << bl->unit;
 		}
 	}
-	/* per-column sums of the blocks: the first own block of each column block wrote them */
+	/* per-column sums of the blocks: the first own block of each column block wrote them; the
+	 * own blocks are added while the others still run */
 	wait_units(e, own_mask);
-	for (u = 0; u < 2; u++) {
-		if (u == 1 && rest_mask)
-			wait_units(e, rest_mask);
-		for (b = sh->first; b < sh->first + sh->n; b++) {
-			const CcBlock *bl = &m->blocks[b];
-			uint32_t dst = sh->part_addr + (bl->c0 - sh->c_lo) * 4;
-			int own = !shared || (bl->r0 >= sh->d_lo && bl->r0 < sh->d_hi);
-			if (own != (u == 0) || bl->out_addr == dst)
-				continue;
-			vop(e, OP_vadd, TY_I32, TY_I32, dst, dst, bl->out_addr, bl->cols, 0);
-		}
-	}
-	/* reduce-scatter: slice v of the sums to core `me` of the layer's tile v */
-	if (T > 1)
-		xfer(e, OP_tst, sh->part_addr, sh->tm_part, (sh->c_hi - sh->c_lo) * 4);
+	add_blocks(e, sh, shared, 1, sh->c_lo, sh->c_hi);
+	if (rest_mask)
+		wait_units(e, rest_mask);
+	/* reduce-scatter: slice v of the sums to core `me` of the layer's tile v, each slice sent as
+	 * soon as its last blocks are added */
 	for (u = 1; u < T; u++) {
-		uint32_t v = (sh->tpos + u) % T, pt = ld->tile0 + v, slot = sh->tpos < v ? sh->tpos
-		                                                                         : sh->tpos - 1;
+		uint32_t v = rs_order(m, ld, tile, u), pt = ld->tile0 + v,
+		         slot = sh->tpos < v ? sh->tpos : sh->tpos - 1;
 		const CcShare *o = NULL;
 		for (cc = 0; cc < m->ncores; cc++)
 			if (m->cores[cc].tile == pt && m->cores[cc].core == me)
 				o = &m->shares[i * m->ncores + cc];
+		add_blocks(e, sh, shared, 0, o->s_lo, o->s_hi);
+		xfer(e, OP_tst, sh->part_addr + (o->s_lo - sh->c_lo) * 4,
+		     sh->tm_part + (o->s_lo - sh->c_lo) * 4, (o->s_hi - o->s_lo) * 4);
 		send(e, sh->tm_part + (o->s_lo - sh->c_lo) * 4, o->tm_rs + slot * sl * 4,
 		     (o->s_hi - o->s_lo) * 4, pt, chan(me, me, 1));
 	}
+	add_blocks(e, sh, shared, 0, sh->s_lo, sh->s_hi);
 	for (u = 1; u < T; u++) {
 		uint32_t v = (sh->tpos + T - u) % T, slot = v < sh->tpos ? v : v - 1;
 		recv(e, ld->tile0 + v, chan(me, me, 1));
