@@ -166,8 +166,8 @@ drive_rows(Em *e, const CcLayer *l, const CcShare *sh, uint32_t x, uint32_t driv
 		if (l->base_identity)
 			vop(e, OP_vmov, aty, aty, drive + a0 * asz, x + a0 * asz, -1, a1 - a0, 0);
 		else
-			vop(e, OP_vlut, TY_I8, TY_I8, drive + a0 * asz, x + a0 * asz, sh->const_addr,
-			    a1 - a0, 0);
+			vop(e, OP_vlut, TY_I8, TY_I8, drive + a0 * asz, x + a0 * asz,
+			    sh->const_addr, a1 - a0, 0);
 	}
 	/* spline rows: inputs whose segments intersect [max(lo, I), hi) */
 	if (hi > I) {
@@ -418,7 +418,8 @@ rs_order(const CcModel *m, const CcLead *ld, uint32_t tile, uint32_t u)
 	uint32_t T = ld->wide, h, v, k = 0;
 	for (h = 2 * (uint32_t)(m->arch->chip.mesh_rows + m->arch->chip.mesh_cols); h-- > 0;)
 		for (v = 0; v < T; v++)
-			if (ld->tile0 + v != tile && hops(m->arch, tile, ld->tile0 + v) == h && ++k == u)
+			if (ld->tile0 + v != tile && hops(m->arch, tile, ld->tile0 + v) == h &&
+			    ++k == u)
 				return v;
 	return 0;
 }
@@ -466,16 +467,18 @@ wide_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 	uint32_t drive = l->kind == CC_KAN ? sh->drive_addr : x;
 	uint32_t sl = (sh->c_hi - sh->c_lo + T - 1) / T, w = sh->s_hi - sh->s_lo;
 	uint32_t b, u, cc, h, own_mask = 0, rest_mask = 0;
-	uint32_t tot = sh->part_addr + (sh->s_lo - sh->c_lo) * 4, ys = lead ? y + sh->s_lo * ysz
-	                                                                      : sh->y_addr;
+	uint32_t tot = sh->part_addr + (sh->s_lo - sh->c_lo) * 4,
+	         ys = lead ? y + sh->s_lo * ysz : sh->y_addr;
 	/* the inputs */
 	if (lead) {
 		layer_input(e, i, x);
 		xfer(e, OP_tst, x, ld->tm_stage, l->in_len * asz);
-		for (h = 2 * (uint32_t)(m->arch->chip.mesh_rows + m->arch->chip.mesh_cols); h-- > 0;)
+		for (h = 2 * (uint32_t)(m->arch->chip.mesh_rows + m->arch->chip.mesh_cols);
+		     h-- > 0;)
 			for (cc = 0; cc < m->ncores; cc++) {
 				const CcShare *o = &m->shares[i * m->ncores + cc];
-				if (cc == lc || !o->n || hops(m->arch, ltile, m->cores[cc].tile) != h)
+				if (cc == lc || !o->n ||
+				    hops(m->arch, ltile, m->cores[cc].tile) != h)
 					continue;
 				send(e, ld->tm_stage + o->x_lo * asz, o->tm_x + o->x_lo * asz,
 				     (o->x_hi - o->x_lo) * asz, m->cores[cc].tile,
@@ -491,7 +494,8 @@ wide_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 		kan_consts(e, l, sh, first);
 		drive_rows(e, l, sh, x, drive, sh->d_lo, sh->d_hi);
 		if (shared)
-			xfer(e, OP_tst, drive + sh->d_lo * asz, sh->tm_drive + (sh->d_lo - sh->t_lo) * asz,
+			xfer(e, OP_tst, drive + sh->d_lo * asz,
+			     sh->tm_drive + (sh->d_lo - sh->t_lo) * asz,
 			     (sh->d_hi - sh->d_lo) * asz);
 	}
 	for (b = sh->first; b < sh->first + sh->n; b++) {
@@ -508,7 +512,8 @@ wide_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 			     (sh->d_lo - sh->t_lo) * asz);
 		if (sh->t_hi > sh->d_hi)
 			xfer(e, OP_tld, drive + sh->d_hi * asz,
-			     sh->tm_drive + (sh->d_hi - sh->t_lo) * asz, (sh->t_hi - sh->d_hi) * asz);
+			     sh->tm_drive + (sh->d_hi - sh->t_lo) * asz,
+			     (sh->t_hi - sh->d_hi) * asz);
 		for (b = sh->first; b < sh->first + sh->n; b++) {
 			const CcBlock *bl = &m->blocks[b];
 			if (bl->r0 >= sh->d_lo && bl->r0 < sh->d_hi)
@@ -523,8 +528,8 @@ wide_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 	add_blocks(e, sh, shared, 1, sh->c_lo, sh->c_hi);
 	if (rest_mask)
 		wait_units(e, rest_mask);
-	/* reduce-scatter: slice v of the sums to core `me` of the layer's tile v, each slice sent as
-	 * soon as its last blocks are added */
+	/* reduce-scatter: slice v of the sums to core `me` of the layer's tile v, each slice sent
+	 * as soon as its last blocks are added */
 	for (u = 1; u < T; u++) {
 		uint32_t v = rs_order(m, ld, tile, u), pt = ld->tile0 + v,
 		         slot = sh->tpos < v ? sh->tpos : sh->tpos - 1;
@@ -540,7 +545,7 @@ wide_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 	}
 	add_blocks(e, sh, shared, 0, sh->s_lo, sh->s_hi);
 	for (u = 1; u < T; u++) {
-		uint32_t v = (sh->tpos + T - u) % T, slot = v < sh->tpos ? v : v - 1;
+		uint32_t v = rs_order(m, ld, tile, u), slot = v < sh->tpos ? v : v - 1;
 		recv(e, ld->tile0 + v, chan(me, me, 1));
 		xfer(e, OP_tld, sh->rs_addr + slot * sl * 4, sh->tm_rs + slot * sl * 4, w * 4);
 		vop(e, OP_vadd, TY_I32, TY_I32, tot, tot, sh->rs_addr + slot * sl * 4, w, 0);
@@ -554,12 +559,18 @@ wide_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 	requant(e, l, tot, ys, w, sh->q_addr, sh->q_addr + 4 * sl, sh->q_addr + 8 * sl);
 	if (!lead) {
 		xfer(e, OP_tst, ys, sh->tm_y, w * ysz);
-		send(e, sh->tm_y, ld->tm_y + sh->s_lo * ysz, w * ysz, ltile, chan(me, lcore, 3));
+		send(e, sh->tm_y,
+		     ld->tm_y + ((i + 1 == m->nlayers ? smp * l->out_len : 0) + sh->s_lo) * ysz,
+		     w * ysz, ltile, chan(me, lcore, 3));
 		return;
 	}
+	if (i + 1 == m->nlayers) /* the output tensor lives in tile memory */
+		xfer(e, OP_tst, ys, ld->tm_y + (smp * l->out_len + sh->s_lo) * ysz, w * ysz);
 	for (cc = 0; cc < m->ncores; cc++)
 		if (cc != lc && m->shares[i * m->ncores + cc].n)
 			recv(e, m->cores[cc].tile, chan(m->cores[cc].core, lcore, 3));
+	if (i + 1 == m->nlayers)
+		return;
 	if (sh->s_lo > 0)
 		xfer(e, OP_tld, y, ld->tm_y, sh->s_lo * ysz);
 	if (sh->s_hi < l->out_len)

@@ -39,7 +39,8 @@ wide_alloc(CcModel *m, uint32_t i)
 	uint32_t tdrv[1024];
 	memset(tdrv, 0xff, sizeof tdrv);
 	ld->tm_stage = cc_bump(&tmem[ltile], l->in_len * asz);
-	ld->tm_y = cc_bump(&tmem[ltile], l->out_len * 2);
+	/* the last layer's output (every sample) is the program's output, in tile memory */
+	ld->tm_y = cc_bump(&tmem[ltile], (i + 1 == m->nlayers ? m->batch : 1) * l->out_len * 2);
 	for (c = 0; c < m->ncores; c++) {
 		CcShare *sh = &m->shares[i * m->ncores + c];
 		uint32_t tile = m->cores[c].tile, sl = (sh->c_hi - sh->c_lo + T - 1) / T, cb;
@@ -63,7 +64,8 @@ wide_alloc(CcModel *m, uint32_t i)
 			}
 		}
 		if (l->kind == CC_KAN)
-			sh->const_addr = cc_bump(&spad[c], 256 + 16 + (1u << l->sbu_sh) * (l->k + 1));
+			sh->const_addr =
+			    cc_bump(&spad[c], 256 + 16 + (1u << l->sbu_sh) * (l->k + 1));
 		if (c != lc)
 			sh->tm_x = cc_bump(&tmem[tile], l->in_len * asz);
 		if (l->kind == CC_KAN && tile < 1024) {

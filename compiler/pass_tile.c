@@ -97,11 +97,15 @@ wide_place(CcModel *m, uint32_t i, uint32_t tile0, uint32_t T, uint32_t cpc, con
 					for (cb = k * cpc; cb < (k + 1) * cpc; cb++) {
 						CcBlock *b = &m->blocks[m->nblocks++];
 						b->layer = i;
-						b->r0 = cut[p] + (uint32_t)((uint64_t)len * rb / nrb);
-						b->rows = cut[p] + (uint32_t)((uint64_t)len * (rb + 1) / nrb) -
-						          b->r0;
+						b->r0 =
+						    cut[p] + (uint32_t)((uint64_t)len * rb / nrb);
+						b->rows =
+						    cut[p] +
+						    (uint32_t)((uint64_t)len * (rb + 1) / nrb) -
+						    b->r0;
 						b->c0 = cb * C;
-						b->cols = l->out_len - b->c0 < C ? l->out_len - b->c0 : C;
+						b->cols =
+						    l->out_len - b->c0 < C ? l->out_len - b->c0 : C;
 						b->tile = tile0 + t;
 						b->core = k;
 						b->unit = unit++;
@@ -117,7 +121,8 @@ wide_plan(const CcModel *m, const CcLayer *l, uint32_t avail, uint32_t *cut)
 {
 	const HwArch *a = m->arch;
 	uint32_t n = (uint32_t)a->tile.cores, M = (uint32_t)a->core.mvmus;
-	uint32_t C = (uint32_t)a->mvmu.cols, R = m->rows_per_block, lanes = (uint32_t)a->core.vfu_lanes;
+	uint32_t C = (uint32_t)a->mvmu.cols, R = m->rows_per_block,
+	         lanes = (uint32_t)a->core.vfu_lanes;
 	uint32_t cb = (l->out_len + C - 1) / C, cpc, T;
 	uint64_t classic = ((l->rows + R - 1) / R) * (uint64_t)cb;
 	if (m->opt.opt_level < 2 || cb % n || classic <= (uint64_t)n * M)
@@ -266,8 +271,8 @@ cc_pass_tile(CcModel *m, Diag *d)
 				           cut);
 				m->lead[i].wide = T;
 				m->lead[i].tile0 = (uint32_t)t0;
-				m->lead[i].cut = arena_alloc(ar, sizeof(uint32_t) *
-				                                     (T * (uint32_t)a->tile.cores + 1));
+				m->lead[i].cut = arena_alloc(
+				    ar, sizeof(uint32_t) * (T * (uint32_t)a->tile.cores + 1));
 				memcpy(m->lead[i].cut, cut,
 				       sizeof(uint32_t) * (T * (uint32_t)a->tile.cores + 1));
 				s = (t0 + T) * per_tile;
@@ -300,7 +305,8 @@ cc_pass_tile(CcModel *m, Diag *d)
 			break;
 		if (!allow_wide)
 			return cc_layer_error(m, &m->layers[0], d, "placement failed (internal)");
-		allow_wide = 0; /* the wide layers left too little room: place every layer classically */
+		allow_wide =
+		    0; /* the wide layers left too little room: place every layer classically */
 	}
 	for (i = 0; i < m->nblocks; i++)
 		if (m->blocks[i].rows > maxrows)
