@@ -7,6 +7,7 @@
  * the drive (KAN: base branch through a table, spline basis through the SBU), runs its MVMs on all
  * its MVMUs at once, waits, sums its blocks into partial sums and sends them back. The leader adds
  * the partial sums, the bias, requantises per channel and applies the activation. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ typedef struct Em {
 	int opt;
 	int known[ISA_NREGS];
 	int64_t val[ISA_NREGS];
-	unsigned next_reg; /* -O2: the register li loads next */
+	int anyreg;        /* li may use any register (wide layers) */
+	unsigned next_reg; /* the register li loads next when anyreg */
 } Em;
 
 enum { RA = 1, RB = 2, RC = 3, RD = 4 };
@@ -32,14 +34,14 @@ emit(Em *e, const Insn *in)
 	kprog_add_code(e->kc, &w, 1);
 }
 
-/* li: a register holding v. -O0: register r, loaded every time. -O2: any register that already
- * holds v, else the next register in turn (r1 .. the arch's last), loaded; at most 4 operands
- * are live per instruction, so the turn never takes one of the same instruction's. */
+/* li: a register holding v: register r, loaded unless it holds v already (-O2). In wide layers
+ * at -O2 (anyreg): any register that holds v, else the next one in turn (r1 .. the last), loaded;
+ * an instruction has at most 4 operands, so the turn never takes one of the same instruction's. */
 static unsigned
 li(Em *e, unsigned r, int64_t v)
 {
 	Insn in;
-	if (e->opt >= 2) {
+	if (e->opt >= 2 && e->anyreg) {
 		unsigned k, nregs = (unsigned)e->m->arch->core.regs;
 		if (nregs > ISA_NREGS)
 			nregs = ISA_NREGS;
@@ -50,6 +52,8 @@ li(Em *e, unsigned r, int64_t v)
 			r = e->next_reg;
 			e->next_reg = e->next_reg + 1 < nregs ? e->next_reg + 1 : 1;
 		}
+	} else if (e->opt >= 2 && e->known[r] && e->val[r] == v) {
+		return r;
 	}
 	memset(&in, 0, sizeof in);
 	in.op = OP_addi;
@@ -537,6 +541,7 @@ wide_layer(Em *e, uint32_t i, uint32_t c, uint32_t smp)
 		for (cc = 0; cc < m->ncores; cc++)
 			if (m->cores[cc].tile == pt && m->cores[cc].core == me)
 				o = &m->shares[i * m->ncores + cc];
+		assert(o != NULL); /* pass_tile puts core `me` of every tile of the layer to work */
 		add_blocks(e, sh, shared, 0, o->s_lo, o->s_hi);
 		xfer(e, OP_tst, sh->part_addr + (o->s_lo - sh->c_lo) * 4,
 		     sh->tm_part + (o->s_lo - sh->c_lo) * 4, (o->s_hi - o->s_lo) * 4);
@@ -628,8 +633,10 @@ cc_pass_codegen(CcModel *m, KProg *p, Diag *d)
 			for (i = 0; i < m->nlayers; i++) {
 				uint32_t pc0 = e.kc->ncode;
 				if (m->lead[i].wide) {
+					e.anyreg = 1;
 					if (m->shares[i * m->ncores + c].n)
 						wide_layer(&e, i, c, smp);
+					e.anyreg = 0;
 				} else if (m->lead[i].core == c)
 					leader_layer(&e, i, smp);
 				else if (m->shares[i * m->ncores + c].n)

@@ -189,9 +189,11 @@ cc_pass_tile(CcModel *m, Diag *d)
 	         M = (uint32_t)a->core.mvmus;
 	uint32_t per_row =
 	    (uint32_t)(((1u << a->mvmu.dac_bits) - 1) * ((1u << a->mvmu.cell_bits) - 1));
-	uint64_t slots = (uint64_t)a->chip.tiles * (uint64_t)a->tile.cores * M, need = 0, s = 0;
+	uint64_t slots = (uint64_t)a->chip.tiles * (uint64_t)a->tile.cores * M, need = 0, s;
 	uint32_t i, maxrows = 0, *cut;
-	int spread, allow_wide = 1, over;
+	/* wide layers only where every MVM is exact (the ADC-emulating references add partial sums
+	 * in the classic order) */
+	int spread, allow_wide = a->d.digital || m->opt.adc_exact, over;
 	Arena *ar = m->arena;
 	if (!a->d.digital && m->opt.adc_exact) {
 		/* ADC-aware tiling: at most (2^adc_bits - 1) / per_row rows per block keeps every
@@ -246,7 +248,7 @@ cc_pass_tile(CcModel *m, Diag *d)
 		spread = m->batch > 1 && m->opt.opt_level >= 2 &&
 		         cores_needed <= (uint64_t)a->chip.tiles * (uint64_t)a->tile.cores;
 	}
-	m->blocks = arena_alloc(ar, sizeof(CcBlock) * (need > slots ? need : slots));
+	m->blocks = arena_alloc(ar, sizeof(CcBlock) * slots);
 	m->cores = arena_alloc(ar, sizeof(CcCoreRef) * (slots + 1));
 	m->lead = arena_alloc(ar, sizeof(CcLead) * m->nlayers);
 	cut = arena_alloc(ar, sizeof(uint32_t) * (slots + 1));
