@@ -222,7 +222,7 @@ main(int argc, char **argv)
 		printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (r = 0; r < NR; r++) {
 			uint32_t nk = N / BLK;
-			if (r && floor(rhos[r] * nk) == floor(rhos[r - 1] * nk)) {
+			if (r && fmax(1, floor(rhos[r] * nk)) == fmax(1, floor(rhos[r - 1] * nk))) {
 				px[i][r] = px[i][r - 1], py[i][r] = py[i][r - 1];
 				ideal[r] = ideal[r - 1];
 				continue; /* the same number of blocks as the previous point */
