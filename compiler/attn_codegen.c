@@ -53,7 +53,8 @@ enum {
 	R_NB = 31,
 };
 
-enum { ITEM_BYTES = 32, MAXLABEL = 32 };
+enum { ITEM_BYTES = 32, PRE_BYTES = 16, MAXLABEL = 32 };
+enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into tile memory */
 
 typedef struct Spad {
 	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, z8, p16, p8a, p8b, rt;
@@ -251,41 +252,49 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 		s->te = take(&at, (uint64_t)a->nk * 2);
 		s->sel = take(&at, (uint64_t)a->nk * 4);
 		s->mk = take(&at, a->nk);
-		s->pooltab = take(&at, (uint64_t)npool * 8);
 	}
+	s->pooltab = take(&at, (uint64_t)npool * PRE_BYTES);
 	s->end = at;
 }
 
-/* Pre-pass (sparse): this core's share of the tile's key blocks, each block's mean written to
- * the tile memory; then a tile barrier. Table entries: K block address, tile-memory address. */
+/* Pre-pass: this core's share of the tile's key and value blocks. Table entries: DRAM address,
+ * tile-memory destination, pooled-mean destination (-1: none), bytes. Each block is copied from
+ * DRAM into the tile memory (the tile's K/V cache, or the staging buffer when the heads do not
+ * fit); a key block of sparse attention is also summed (xbw + mvm with ones on MVMU 3) and its
+ * 8-bit mean stored for the block scores. A tile barrier ends the phase. */
 static void
-gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npool, uint32_t tm_k)
+gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npre)
 {
-	int l_pool = label(g);
-	if (npool) {
+	int l_pre = label(g), l_nopool = label(g);
+	if (npre) {
 		li(g, R_ITEM, s->pooltab);
-		li(g, R_NITEM, npool);
-		place(g, l_pool);
+		li(g, R_NITEM, npre);
+		place(g, l_pre);
 		ri(g, OP_lw, R_K, R_ITEM, 0);
 		ri(g, OP_lw, R_V, R_ITEM, 4);
-		li(g, 1, tm_k);
-		xfer(g, OP_dld, 1, R_K, a->blkk * a->D);
+		ri(g, OP_lw, R_O, R_ITEM, 8);
+		ri(g, OP_lw, 3, R_ITEM, 12);
+		r3(g, OP_dld, R_V, R_K, 3);
 		wait(g, ISA_WAIT_DMA);
-		li(g, 2, s->kb);
-		r3(g, OP_tld, 2, 1, 3);
-		li(g, 3, a->blkk);
-		xw(g, OP_xbw, 0, 2, 3, 3);
-		li(g, 1, s->acc);
-		li(g, 2, s->onesk);
-		mvm(g, 1, 2, 3, 0);
-		wait(g, 1u << 3);
-		li(g, 2, s->pm8);
-		li(g, 3, 1);
-		li(g, 4, a->D);
-		vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, 4, log2u(a->blkk));
-		r3(g, OP_tst, 2, R_V, 4);
-		ri(g, OP_addi, R_ITEM, R_ITEM, 8);
-		branch(g, OP_dbnz, R_NITEM, 0, l_pool);
+		if (a->sparse) {
+			branch(g, OP_blt, R_O, 0, l_nopool);
+			li(g, 2, s->kb);
+			r3(g, OP_tld, 2, R_V, 3);
+			li(g, 3, a->blkk);
+			xw(g, OP_xbw, 0, 2, 3, 3);
+			li(g, 1, s->acc);
+			li(g, 2, s->onesk);
+			mvm(g, 1, 2, 3, 0);
+			wait(g, 1u << 3);
+			li(g, 2, s->pm8);
+			li(g, 3, 1);
+			li(g, 4, a->D);
+			vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, 4, log2u(a->blkk));
+			r3(g, OP_tst, 2, R_O, 4);
+			place(g, l_nopool);
+		}
+		ri(g, OP_addi, R_ITEM, R_ITEM, PRE_BYTES);
+		branch(g, OP_dbnz, R_NITEM, 0, l_pre);
 	}
 	{
 		Insn in = mk(OP_bar);
@@ -416,7 +425,8 @@ gen_row(Gen *g, const CcAttn *a, const Spad *s)
 }
 
 static void
-gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npool, uint32_t tm)
+gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npre, int prepass,
+           int cached, uint32_t tm)
 {
 	uint32_t dq = a->D > a->Dv ? a->D : a->Dv;
 	uint32_t tm_q = tm, tm_k = tm + a->blkq * dq, tm_v = tm_k + a->blkk * a->D;
@@ -428,8 +438,8 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npo
 	li(g, R_P16, s->p16);
 	li(g, R_NB1, a->blkk + 1);
 	li(g, R_NB, a->blkk);
-	if (a->sparse)
-		gen_prepass(g, a, s, npool, tm_k);
+	if (prepass)
+		gen_prepass(g, a, s, npre);
 	li(g, R_ITEM, s->items);
 	li(g, R_NITEM, nitems);
 	place(g, l_item);
@@ -464,16 +474,23 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npo
 		ri(g, OP_lb, R_T2, R_J, s->mk);
 		branch(g, OP_beq, R_T2, 0, l_next);
 	}
-	li(g, 1, tm_k);
-	xfer(g, OP_dld, 1, R_K, a->blkk * a->D);
-	li(g, 2, tm_v);
-	xfer(g, OP_dld, 2, R_V, a->blkk * a->Dv);
-	wait(g, ISA_WAIT_DMA);
+	/* K_j and V_j: from the tile's cache (R_K / R_V point at the block in tile memory), or
+	 * from DRAM through the core's staging buffers */
+	if (!(cached & CACHE_K)) {
+		li(g, 1, tm_k);
+		xfer(g, OP_dld, 1, R_K, a->blkk * a->D);
+	}
+	if (!(cached & CACHE_V)) {
+		li(g, 2, tm_v);
+		xfer(g, OP_dld, 2, R_V, a->blkk * a->Dv);
+	}
+	if (cached != (CACHE_K | CACHE_V))
+		wait(g, ISA_WAIT_DMA);
 	li(g, 4, s->kb);
-	xfer(g, OP_tld, 4, 1, a->blkk * a->D);
+	xfer(g, OP_tld, 4, cached & CACHE_K ? R_K : 1, a->blkk * a->D);
 	xw(g, OP_xbwt, 0, 4, R_NB, 0);
 	li(g, 4, s->vb);
-	xfer(g, OP_tld, 4, 2, a->blkk * a->Dv);
+	xfer(g, OP_tld, 4, cached & CACHE_V ? R_V : 2, a->blkk * a->Dv);
 	xw(g, OP_xbw, 0, 4, R_NB, 1);
 	li(g, R_QR, s->qb);
 	li(g, R_MX, s->mx);
@@ -555,19 +572,47 @@ item_head(const CcAttn *a, uint32_t i)
 	return b * a->Hk + h % a->Hk;
 }
 
+/* The query block of item i. Causal rows grow with the block index, so each head's blocks are
+ * taken in the order 0, nq-1, 1, nq-2, ...: a core's contiguous run of items gets a balanced mix
+ * of short and long rows. */
+static uint32_t
+item_qblock(const CcAttn *a, uint32_t i)
+{
+	uint32_t pos = i % a->nq;
+	if (!a->causal)
+		return pos;
+	return pos % 2 == 0 ? pos / 2 : a->nq - 1 - pos / 2;
+}
+
+/* The key heads the items of tile t's cores touch, in order, into heads; their count. */
+static uint32_t
+tile_heads(const CcAttn *a, uint32_t t, uint32_t cpt, uint32_t ncores, uint32_t nitems,
+           uint32_t *heads)
+{
+	uint32_t c0 = t * cpt, c1 = c0 + cpt < ncores ? c0 + cpt : ncores, n = 0, i;
+	uint32_t i0 = (uint32_t)((uint64_t)c0 * nitems / ncores);
+	uint32_t i1 = (uint32_t)((uint64_t)c1 * nitems / ncores), prev = UINT32_MAX;
+	for (i = i0; i < i1; i++)
+		if (item_head(a, i) != prev)
+			heads[n++] = prev = item_head(a, i);
+	return n;
+}
+
 int
 cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 {
 	const CcAttn *a = m->attn;
 	const HwArch *arch = m->arch;
 	uint32_t ntiles = (uint32_t)arch->chip.tiles, cpt = (uint32_t)arch->tile.cores;
-	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq, t;
+	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq, t, *heads;
 	uint64_t qe = (uint64_t)a->N * a->D, ke = (uint64_t)a->M * a->D,
-	         ve = (uint64_t)a->M * a->Dv;
+	         ve = (uint64_t)a->M * a->Dv, tmem = (uint64_t)arch->tile.mem_bytes;
 	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
 	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
 	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
-	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage;
+	uint64_t pool_tm, cache_tm, headkv;
+	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage, maxh = 0;
+	int cached, prepass;
 	dq = a->D > a->Dv ? a->D : a->Dv;
 	stage = a->blkq * dq + a->blkk * a->D + a->blkk * a->Dv;
 	if (ncores > nitems)
@@ -576,49 +621,52 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		return diag_err(
 		    d, m->g->file, "q, k, v and the output need %llu bytes of DRAM; '%s' has %lld",
 		    (unsigned long long)end, arch->name, (long long)arch->dram.size_bytes);
-	/* Cores tile by tile; core c takes items [c * nitems / ncores, ...). A tile's cores pool
-	 * the key blocks of every head the tile touches, split round-robin, into its memory. */
+	/* Tile memory: the cores' staging buffers, the pooled key means of the tile's heads
+	 * (sparse), and when every tile's heads fit, their K and V (read once from DRAM). */
+	heads = xcalloc(nitems + 1, sizeof *heads);
+	for (t = 0; t * cpt < ncores; t++) {
+		uint32_t n = tile_heads(a, t, cpt, ncores, nitems, heads);
+		maxh = n > maxh ? n : maxh;
+	}
+	pool_tm = (uint64_t)stage * cpt;
+	cache_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * a->nk * a->D : 0));
+	if (cache_tm > tmem) {
+		free(heads);
+		return diag_err(
+		    d, m->g->file,
+		    "staging blocks%s of a tile need %llu bytes of tile memory; '%s' has "
+		    "%lld",
+		    a->sparse ? " and pooled keys" : "", (unsigned long long)cache_tm, arch->name,
+		    (long long)arch->tile.mem_bytes);
+	}
+	/* Cache K when the tile's heads fit (sparse attention reads every K block anyway, for the
+	 * pooled means), V too when most blocks will be used (dense, or top-k keeping half). */
+	cached = 0;
+	if (cache_tm + (uint64_t)maxh * align64(ke) <= tmem)
+		cached |= CACHE_K;
+	if ((cached & CACHE_K) && cache_tm + (uint64_t)maxh * align64(ke + ve) <= tmem &&
+	    (!a->sparse || (a->mode == 0 && 2 * a->nsel_k >= a->nk)))
+		cached |= CACHE_V;
+	headkv = align64(ke + (cached & CACHE_V ? ve : 0));
+	prepass = a->sparse || cached;
+	/* Cores tile by tile; core c takes items [c * nitems / ncores, ...). A tile's cores split
+	 * its pre-pass blocks round-robin. */
 	for (t = 0; t * cpt < ncores; t++) {
 		uint32_t c0 = t * cpt, c1 = c0 + cpt < ncores ? c0 + cpt : ncores, nact = c1 - c0;
-		uint32_t i0 = (uint32_t)((uint64_t)c0 * nitems / ncores);
-		uint32_t i1 = (uint32_t)((uint64_t)c1 * nitems / ncores), nheads = 0, i,
-		         prev = UINT32_MAX;
-		uint32_t *heads = xcalloc(i1 - i0 + 1, sizeof *heads);
-		uint64_t pool_tm = (uint64_t)stage * cpt;
-		for (i = i0; i < i1; i++)
-			if (item_head(a, i) != prev)
-				heads[nheads++] = prev = item_head(a, i);
-		if (a->sparse &&
-		    pool_tm + (uint64_t)nheads * a->nk * a->D > (uint64_t)arch->tile.mem_bytes) {
-			free(heads);
-			return diag_err(
-			    d, m->g->file,
-			    "staging blocks and pooled keys of tile %u need %llu bytes of "
-			    "tile memory; '%s' has %lld",
-			    t, (unsigned long long)(pool_tm + (uint64_t)nheads * a->nk * a->D),
-			    arch->name, (long long)arch->tile.mem_bytes);
-		}
-		if (pool_tm > (uint64_t)arch->tile.mem_bytes) {
-			free(heads);
-			return diag_err(
-			    d, m->g->file,
-			    "staging the Q, K and V blocks of %u cores needs %llu bytes of "
-			    "tile memory; '%s' has %lld",
-			    cpt, (unsigned long long)pool_tm, arch->name,
-			    (long long)arch->tile.mem_bytes);
-		}
+		uint32_t nheads = tile_heads(a, t, cpt, ncores, nitems, heads), i, prev;
+		uint32_t per = (cached & CACHE_V) ? 2 : (cached || a->sparse ? 1 : 0);
+		uint32_t npre_tile = nheads * a->nk * per;
 		for (c = c0; c < c1; c++) {
 			uint32_t first = (uint32_t)((uint64_t)c * nitems / ncores);
 			uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), hs = 0;
-			uint32_t npool = 0, pp, core = c - c0;
-			int32_t *tab, *pool;
+			uint32_t npre = 0, pp, core = c - c0, n = 0;
+			int32_t *tab, *pre;
 			Spad s;
 			Gen g;
 			memset(&g, 0, sizeof g);
-			if (a->sparse)
-				for (pp = core; pp < nheads * a->nk; pp += nact)
-					npool++;
-			spad_map(a, last - first, npool, &s);
+			for (pp = core; pp < npre_tile; pp += nact)
+				npre++;
+			spad_map(a, last - first, npre, &s);
 			if (s.end > (uint64_t)arch->core.spad_bytes) {
 				free(heads);
 				return diag_err(
@@ -631,13 +679,16 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			tab = xcalloc(last - first, ITEM_BYTES);
 			prev = UINT32_MAX;
 			for (i = first; i < last; i++) {
-				uint32_t bh = i / a->nq, iq = i % a->nq, kh = item_head(a, i);
+				uint32_t bh = i / a->nq, iq = item_qblock(a, i),
+				         kh = item_head(a, i);
 				int32_t *e = tab + (size_t)(i - first) * (ITEM_BYTES / 4);
 				while (heads[hs] != kh)
 					hs++;
 				e[0] = (int32_t)(q0 + bh * qe + (uint64_t)iq * a->blkq * a->D);
-				e[1] = (int32_t)(k0 + kh * ke);
-				e[2] = (int32_t)(v0 + kh * ve);
+				e[1] = (int32_t)(cached & CACHE_K ? cache_tm + hs * headkv
+				                                  : k0 + kh * ke);
+				e[2] = (int32_t)(cached & CACHE_V ? cache_tm + hs * headkv + ke
+				                                  : v0 + kh * ve);
 				e[3] =
 				    (int32_t)(o0 + ((uint64_t)bh * a->N + (uint64_t)iq * a->blkq) *
 				                       a->Dv);
@@ -649,20 +700,26 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			}
 			kprog_add_spad(g.kc, s.items, tab, (last - first) * ITEM_BYTES);
 			free(tab);
-			if (npool) {
-				uint32_t n = 0;
-				pool = xcalloc(npool, 8);
-				for (pp = core; pp < nheads * a->nk; pp += nact, n++) {
-					uint32_t h = heads[pp / a->nk], j = pp % a->nk;
-					pool[2 * n] =
-					    (int32_t)(k0 + h * ke + (uint64_t)j * a->blkk * a->D);
-					pool[2 * n + 1] =
-					    (int32_t)(pool_tm +
-					              ((uint64_t)(pp / a->nk) * a->nk + j) * a->D);
-				}
-				kprog_add_spad(g.kc, s.pooltab, pool, npool * 8);
-				free(pool);
+			/* pre-pass entries: block pp is (head slot, key block, K or V) */
+			pre = xcalloc(npre + 1, PRE_BYTES);
+			for (pp = core; pp < npre_tile; pp += nact, n++) {
+				uint32_t hsl = pp / (a->nk * per), j = pp / per % a->nk;
+				int isv = (int)(pp % per) == 1;
+				uint64_t h = heads[hsl];
+				int32_t *e = pre + (size_t)n * (PRE_BYTES / 4);
+				uint64_t off = (uint64_t)j * a->blkk * (isv ? a->Dv : a->D);
+				e[0] = (int32_t)((isv ? v0 + h * ve : k0 + h * ke) + off);
+				e[1] = (int32_t)(cached ? cache_tm + hsl * headkv + (isv ? ke : 0) +
+				                              off
+				                        : (uint64_t)core * stage + a->blkq * dq);
+				e[2] = a->sparse && !isv
+				           ? (int32_t)(pool_tm + ((uint64_t)hsl * a->nk + j) * a->D)
+				           : -1;
+				e[3] = (int32_t)(a->blkk * (isv ? a->Dv : a->D));
 			}
+			if (npre)
+				kprog_add_spad(g.kc, s.pooltab, pre, npre * PRE_BYTES);
+			free(pre);
 			kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
 			if (a->sparse) {
 				uint8_t *ones = xcalloc(prows, 1);
@@ -679,11 +736,11 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				kprog_add_xbar(g.kc, 2, a->D, a->nk, 8, NULL);
 				kprog_add_xbar(g.kc, 3, prows, a->D, 8, NULL);
 			}
-			gen_kernel(&g, a, &s, last - first, npool, core * stage);
+			gen_kernel(&g, a, &s, last - first, npre, prepass, cached, core * stage);
 			kprog_add_sym(p, m->g->tensors[a->to].name, t, core, 0, g.kc->ncode);
 		}
-		free(heads);
 	}
+	free(heads);
 	add_io(p, m->g, a->tq, KDIR_IN, (uint32_t)q0, a->s_in);
 	add_io(p, m->g, a->tk, KDIR_IN, (uint32_t)k0, a->s_in);
 	add_io(p, m->g, a->tv, KDIR_IN, (uint32_t)v0, a->s_in);
