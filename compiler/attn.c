@@ -130,10 +130,11 @@ cc_attn_check(CcModel *m, Diag *d)
 		                 (uint64_t)a->B * a->Hk * a->M * ((uint64_t)a->D + a->Dv) +
 		                 (uint64_t)a->B * a->H * a->N * a->Dv;
 		if (total > ((uint64_t)1 << 31))
-			return attn_error(m, n->loc, d,
-			                  "q, k, v and the output hold %llu elements; the attention "
-			                  "lowering takes at most 2^31",
-			                  (unsigned long long)total);
+			return attn_error(
+			    m, n->loc, d,
+			    "q, k, v and the output hold %llu elements; the attention "
+			    "lowering takes at most 2^31",
+			    (unsigned long long)total);
 	}
 	{
 		const IrAttr *sa = ir_attr(g, a->node, "scale");

@@ -43,6 +43,16 @@ typedef struct CcAttn {
 	IrTensorId tq, tk, tv, to;
 } CcAttn;
 
+/* ceil(log2 v): the shift of a block mean (block sizes are powers of two) */
+static inline unsigned
+attn_log2(uint32_t v)
+{
+	unsigned s = 0;
+	while ((1u << s) < v)
+		s++;
+	return s;
+}
+
 /* Allowed key blocks of query block iq: all, or the causal prefix. */
 uint32_t cc_attn_allowed(const CcAttn *a, uint32_t iq);
 

@@ -213,15 +213,6 @@ take(uint32_t *at, uint64_t bytes)
 	return a;
 }
 
-static unsigned
-log2u(uint32_t v)
-{
-	unsigned s = 0;
-	while ((1u << s) < v)
-		s++;
-	return s;
-}
-
 static void
 spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 {
@@ -257,6 +248,24 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 	s->end = at;
 }
 
+/* The 8-bit mean of the n token rows at spad src (D wide) into s->pm8 (r2 = pm8, r4 = D after):
+ * the rows go into MVMU 3, an all-ones input sums them, vrqs shifts by log2 n. */
+static void
+gen_mean(Gen *g, const CcAttn *a, const Spad *s, uint32_t src, uint32_t n, uint32_t ones)
+{
+	li(g, 1, src);
+	li(g, 3, n);
+	xw(g, OP_xbw, 0, 1, 3, 3);
+	li(g, 1, s->acc);
+	li(g, 2, ones);
+	mvm(g, 1, 2, 3, 0);
+	wait(g, 1u << 3);
+	li(g, 2, s->pm8);
+	li(g, 3, 1);
+	li(g, 4, a->D);
+	vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, 4, attn_log2(n));
+}
+
 /* Pre-pass: this core's share of the tile's key and value blocks. Table entries: DRAM address,
  * tile-memory destination, pooled-mean destination (-1: none), bytes. Each block is copied from
  * DRAM into the tile memory (the tile's K/V cache, or the staging buffer when the heads do not
@@ -280,16 +289,7 @@ gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npre)
 			branch(g, OP_blt, R_O, 0, l_nopool);
 			li(g, 2, s->kb);
 			r3(g, OP_tld, 2, R_V, 3);
-			li(g, 3, a->blkk);
-			xw(g, OP_xbw, 0, 2, 3, 3);
-			li(g, 1, s->acc);
-			li(g, 2, s->onesk);
-			mvm(g, 1, 2, 3, 0);
-			wait(g, 1u << 3);
-			li(g, 2, s->pm8);
-			li(g, 3, 1);
-			li(g, 4, a->D);
-			vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, 4, log2u(a->blkk));
+			gen_mean(g, a, s, s->kb, a->blkk, s->onesk);
 			r3(g, OP_tst, 2, R_O, 4);
 			place(g, l_nopool);
 		}
@@ -329,17 +329,7 @@ static void
 gen_mask(Gen *g, const CcAttn *a, const Spad *s)
 {
 	int l_set = label(g);
-	li(g, 1, s->qb);
-	li(g, 3, a->blkq);
-	xw(g, OP_xbw, 0, 1, 3, 3);
-	li(g, 1, s->acc);
-	li(g, 2, s->onesq);
-	mvm(g, 1, 2, 3, 0);
-	wait(g, 1u << 3);
-	li(g, 2, s->pm8);
-	li(g, 3, 1);
-	li(g, 4, a->D);
-	vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, 4, log2u(a->blkq));
+	gen_mean(g, a, s, s->qb, a->blkq, s->onesq);
 	li(g, 1, s->ts);
 	mvm(g, 1, 2, 2, 0);
 	wait(g, 1u << 2);

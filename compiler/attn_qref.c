@@ -19,15 +19,6 @@ sat32(int64_t v)
 	return cc_sat(v, TY_I32);
 }
 
-static unsigned
-log2u(uint32_t v)
-{
-	unsigned s = 0;
-	while ((1u << s) < v)
-		s++;
-	return s;
-}
-
 typedef struct Ranked {
 	int64_t v;
 	uint32_t i;
@@ -68,7 +59,7 @@ pool(const int32_t *x, uint32_t t0, uint32_t n, uint32_t D, int32_t *out)
 		int64_t s = 0;
 		for (t = t0; t < t0 + n; t++)
 			s += x[(size_t)t * D + e];
-		out[e] = sat8(cc_rshift_round(sat32(s), log2u(n)));
+		out[e] = sat8(cc_rshift_round(sat32(s), attn_log2(n)));
 	}
 }
 

@@ -90,29 +90,6 @@ check_imem(const CcModel *m, const KProg *p, Diag *d)
 	return 0;
 }
 
-/* The attention pipeline (attn.h): check and formats, code, I/O map. */
-static int
-compile_attention(CcModel *m, KProg **out, CcModel **model, Diag *d)
-{
-	KProg *p = NULL;
-	if (cc_attn_check(m, d))
-		goto fail;
-	p = kprog_new();
-	kprog_set_arch(p, m->arch->name, hw_arch_fingerprint(m->arch));
-	if (cc_attn_codegen(m, p, d) || check_imem(m, p, d) || kprog_validate(p, m->g->name, d))
-		goto fail;
-	*out = p;
-	if (model)
-		*model = m;
-	else
-		cc_model_free(m);
-	return 0;
-fail:
-	kprog_free(p);
-	cc_model_free(m);
-	return -1;
-}
-
 int
 cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcModel **model, Diag *d)
 {
@@ -142,8 +119,16 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 			goto fail;
 		}
 	}
-	if (cc_is_attention(g))
-		return compile_attention(m, out, model, d);
+	if (cc_is_attention(g)) {
+		/* the attention pipeline (attn.h): check and formats, then code and I/O map */
+		if (cc_attn_check(m, d))
+			goto fail;
+		p = kprog_new();
+		kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
+		if (cc_attn_codegen(m, p, d) || check_imem(m, p, d))
+			goto fail;
+		goto done;
+	}
 	if (m->opt.dump) {
 		char *t = ir_print(g);
 		fprintf(m->opt.dump, "# ---- after canon: the graph (.kir)\n%s", t);
@@ -174,6 +159,7 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 		       ll->wide ? KSP_TMEM : KSP_SPAD, ll->wide ? ll->tm_y : ll->y_addr,
 		       m->out_scale, g->outputs[0].t);
 	}
+done:
 	if (kprog_validate(p, g->name, d))
 		goto fail;
 	*out = p;

@@ -129,7 +129,7 @@ struct CcModel {
 	uint32_t spad_used[1024];
 	uint32_t tmem_used[1024];
 	struct CcAttn *attn; /* attention graphs (attn.h), else NULL */
-	int lossless;         /* the ADC returns exact partial sums */
+	int lossless;        /* the ADC returns exact partial sums */
 	uint32_t rows_per_block;
 };
 

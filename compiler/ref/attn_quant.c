@@ -88,15 +88,6 @@ table(Acg *g, LLVMValueRef z)
 	return ci_sext(c, cg_ld(c, g->i16, g->v[AP_LUT], cg_add(c, z8, K(g, 128))));
 }
 
-static unsigned
-log2u(uint32_t v)
-{
-	unsigned s = 0;
-	while ((1u << s) < v)
-		s++;
-	return s;
-}
-
 /* dst[e] = sat8(round(sat32(sum of rows [t0, t0 + n) of x[., D]) >> log2 n)) */
 static void
 pool(Acg *g, LLVMValueRef x, LLVMValueRef t0, uint32_t n, int dst, LLVMValueRef dst0)
@@ -112,7 +103,7 @@ pool(Acg *g, LLVMValueRef x, LLVMValueRef t0, uint32_t n, int dst, LLVMValueRef 
 	           ci_ld32(c, x, cg_add(c, cg_mul(c, cg_add(c, t0, t), K(g, g->a->D)), e))));
 	cg_loop_end(c, &lt);
 	st(g, dst, cg_add(c, dst0, e),
-	   ci_sat(c, ci_rshift_round(c, ci_sat(c, get(g, acc), TY_I32), log2u(n)), TY_I8));
+	   ci_sat(c, ci_rshift_round(c, ci_sat(c, get(g, acc), TY_I32), attn_log2(n)), TY_I8));
 	cg_loop_end(c, &le);
 }
 
