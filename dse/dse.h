@@ -16,33 +16,38 @@
 #include <stdio.h>
 
 #include "cc.h"
+#include "eval.h"
 #include "hw.h"
+#include "sim.h"
 #include "util.h"
 
 /* ---- objectives: one table ---- */
 
-/* DSE_OBJ(id, name, unit, help) */
+/* DSE_OBJ(id, name, unit, maximise, help): maximise 1 for an objective where more is better. */
 #define DSE_OBJECTIVES                                                                             \
-	DSE_OBJ(LATENCY, "latency_s", "s", "sum over the workloads of one inference's latency")    \
-	DSE_OBJ(ENERGY, "energy_j", "J", "sum over the workloads of one inference's energy")       \
-	DSE_OBJ(AREA, "area_mm2", "mm2", "chip area (hw_report)")                                  \
-	DSE_OBJ(EDP, "edp", "J*s", "energy_j x latency_s")                                         \
-	DSE_OBJ(POWER, "power_w", "W", "chip peak power (hw_report)")                              \
-	DSE_OBJ(ERROR, "output_error", "",                                                         \
+	DSE_OBJ(LATENCY, "latency_s", "s", 0, "sum over the workloads of one inference's latency") \
+	DSE_OBJ(ENERGY, "energy_j", "J", 0, "sum over the workloads of one inference's energy")    \
+	DSE_OBJ(AREA, "area_mm2", "mm2", 0, "chip area (hw_report)")                               \
+	DSE_OBJ(EDP, "edp", "J*s", 0, "energy_j x latency_s")                                      \
+	DSE_OBJ(POWER, "power_w", "W", 0, "chip peak power (hw_report)")                           \
+	DSE_OBJ(ERROR, "output_error", "", 0,                                                      \
 	        "max over workloads of max|hardware output - float reference| / max|float "        \
 	        "reference| on one seeded input (numerical fidelity, not accuracy)")               \
-	DSE_OBJ(ACCURACY, "accuracy", "",                                                          \
-	        "task accuracy: not evaluated (needs kolmo eval), recorded as \"not evaluated\"")
+	DSE_OBJ(ACCURACY, "accuracy", "", 1,                                                       \
+	        "task accuracy: the lowest over the workloads with a dataset (eval:) of the "      \
+	        "fraction of its samples classified right on the point's hardware (maximised)")
 
 typedef enum DseObj {
-#define DSE_OBJ(id, name, unit, help) DSE_O_##id,
+#define DSE_OBJ(id, name, unit, maximise, help) DSE_O_##id,
 	DSE_OBJECTIVES
 #undef DSE_OBJ
 	    DSE_NOBJ
 } DseObj;
 
 typedef struct DseObjInfo {
-	const char *name, *unit, *help;
+	const char *name, *unit;
+	int maximise;
+	const char *help;
 } DseObjInfo;
 extern const DseObjInfo dse_objs[DSE_NOBJ];
 /* dse_obj_find: objective index of a name, or -1. */
@@ -88,6 +93,13 @@ typedef struct DseWorkload {
 	char **layer_names;
 	double *layer_active;
 	int *layer_nb; /* basis values per input (G + k) for a KAN layer, else 0 */
+	/* Task accuracy (`eval:` in the sweep): the dataset, read and checked once at load time
+	 * and then only read by the workers; the samples used (0: all) and the simulator's device
+	 * modes and seed (the workload's seed, as `kolmo eval --seed`). */
+	int has_eval;
+	EvalData data;
+	uint32_t eval_samples;
+	SimOptions eval_so;
 } DseWorkload;
 
 enum { DSE_MAX_PARETO = 16 };
@@ -114,6 +126,7 @@ typedef struct DseSweep {
 	int pareto[DSE_MAX_PARETO][2];
 	int npareto;
 	uint64_t hash; /* of everything that determines results (base, workloads, options) */
+	int accuracy;  /* some workload has a dataset: the accuracy objective is measured */
 } DseSweep;
 
 /* dse_sweep_load: read, schema-check and prepare a sweep file: the base architecture is loaded,
@@ -152,6 +165,7 @@ void dse_points_free(DsePoints *p);
 typedef struct DseWlResult {
 	uint64_t cycles;
 	double latency_s, energy_j, output_error;
+	double accuracy; /* NAN without a dataset */
 } DseWlResult;
 
 enum { DSE_MAX_WL = 32, DSE_REASON = 512 };
@@ -162,7 +176,7 @@ typedef struct DseResult {
 	int feasible;
 	int estimate;            /* 1: --fast analytic estimate, 0: simulated */
 	char reason[DSE_REASON]; /* why infeasible */
-	double obj[DSE_NOBJ];    /* NAN where not available (accuracy) */
+	double obj[DSE_NOBJ];    /* NAN where not available (accuracy without a dataset) */
 	int nwl;
 	DseWlResult wl[DSE_MAX_WL];
 } DseResult;
@@ -171,7 +185,10 @@ typedef struct DseResult {
  * hw_arch_set_many; the validator's refusal makes the point infeasible), then for each workload
  * parse a private graph, compile (a model that does not fit is infeasible), and simulate with a
  * seeded input (or, when fast, estimate: dse_estimate); price energy (sim_energy) and area and
- * power (hw_report). Touches no shared mutable state: call it from any number of threads. */
+ * power (hw_report). A workload with a dataset also runs its samples on the point's program and
+ * architecture (eval_sim with its device modes; when fast and the devices are ideal, the integer
+ * reference, which gives the same predictions): its task accuracy. Touches no shared mutable state:
+ * call it from any number of threads. */
 void dse_eval(const DseSweep *s, const DsePoint *p, int fast, DseResult *r);
 
 /* dse_estimate: the --fast analytic estimate of one compiled program: each core's code walked

@@ -44,7 +44,7 @@ dse_result_json(const DseSweep *s, const DsePoint *p, const DseResult *r)
 		json_object_set_new(o, "reason", json_string(r->reason));
 	else {
 		for (j = 0; j < DSE_NOBJ; j++)
-			if (j != DSE_O_ACCURACY)
+			if (j != DSE_O_ACCURACY || s->accuracy)
 				json_object_set_new(o, dse_objs[j].name, num(r->obj[j]));
 		for (j = 0; j < r->nwl; j++) {
 			json_t *w = json_object();
@@ -52,6 +52,8 @@ dse_result_json(const DseSweep *s, const DsePoint *p, const DseResult *r)
 			json_object_set_new(w, "latency_s", num(r->wl[j].latency_s));
 			json_object_set_new(w, "energy_j", num(r->wl[j].energy_j));
 			json_object_set_new(w, "output_error", num(r->wl[j].output_error));
+			if (j < s->nwl && s->wl[j].has_eval)
+				json_object_set_new(w, "accuracy", num(r->wl[j].accuracy));
 			json_array_append_new(wl, w);
 		}
 	}
@@ -103,8 +105,7 @@ dse_result_parse(const char *line, size_t len, DseResult *r)
 		         json_is_string(v) ? json_string_value(v) : "?");
 	} else
 		for (j = 0; j < DSE_NOBJ; j++)
-			if (j != DSE_O_ACCURACY)
-				r->obj[j] = get_num(o, dse_objs[j].name);
+			r->obj[j] = get_num(o, dse_objs[j].name);
 	wl = json_object_get(o, "wl");
 	if (!json_is_array(wl) || json_array_size(wl) > DSE_MAX_WL)
 		goto bad;
@@ -116,6 +117,7 @@ dse_result_parse(const char *line, size_t len, DseResult *r)
 		r->wl[k].latency_s = get_num(w, "latency_s");
 		r->wl[k].energy_j = get_num(w, "energy_j");
 		r->wl[k].output_error = get_num(w, "output_error");
+		r->wl[k].accuracy = get_num(w, "accuracy");
 	}
 	json_decref(o);
 	return 0;
