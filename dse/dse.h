@@ -12,6 +12,7 @@
 #ifndef KOLMO_DSE_H
 #define KOLMO_DSE_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -218,9 +219,33 @@ typedef struct DseJournal {
  * line, and leave the file positioned for appending. */
 int dse_journal_open(DseJournal *j, const char *out_dir, const DsePoints *pts, unsigned char *done,
                      DseResult *res, uint32_t *ndone, Diag *d);
-/* dse_journal_append: write one line with a single write(), then fdatasync. */
-int dse_journal_append(DseJournal *j, const char *line, Diag *d);
+/* dse_journal_append: write whole lines (one or several) with a single write(), then
+ * fdatasync. */
+int dse_journal_append(DseJournal *j, const char *lines, Diag *d);
 void dse_journal_close(DseJournal *j);
+
+/* The journal's writer thread: lines handed to it are appended in batches (every line waiting
+ * goes into one write() and one fdatasync), so the caller never waits on the disk and a burst
+ * of finished points costs one sync. A point counts as finished once its batch is synced. */
+typedef struct DseJournalWriter {
+	DseJournal *j;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf; /* lines waiting */
+	size_t len, cap;
+	uint32_t batches; /* write + fdatasync pairs so far */
+	int closing, failed;
+	Diag d; /* the failure */
+} DseJournalWriter;
+
+/* dse_jw_start: start the writer on an open journal. */
+void dse_jw_start(DseJournalWriter *w, DseJournal *j);
+/* dse_jw_push: queue one line (copied). Returns -1 with d once the writer has failed. */
+int dse_jw_push(DseJournalWriter *w, const char *line, Diag *d);
+/* dse_jw_finish: write what is waiting and stop the thread. 0, or -1 with d if a write or sync
+ * failed at any time. */
+int dse_jw_finish(DseJournalWriter *w, Diag *d);
 
 /* ---- Pareto fronts ---- */
 
@@ -258,8 +283,9 @@ typedef struct DseRunOpts {
 
 typedef struct DseRunInfo {
 	uint32_t npoints, skipped, evaluated;
-	double seconds;   /* wall time of the evaluation phase */
-	int rank, nranks; /* MPI (0, 1 without MPI) */
+	uint32_t by_others; /* rank 0: points evaluated by the other ranks */
+	double seconds;     /* wall time of the evaluation phase (until the journal is synced) */
+	int rank, nranks;   /* MPI (0, 1 without MPI) */
 } DseRunInfo;
 
 /* dse_mpi_init: if the process was started by mpirun (detected from the launcher's environment),
@@ -273,8 +299,9 @@ int dse_mpi_agree(int ok);
 int dse_mpi_bcast_int(int v);
 
 /* dse_run: evaluate every point not yet in OUT's journal, with opts->threads workers in this
- * process and, under MPI, the pending points shared among the ranks (interleaved, no
- * duplicates; rank 0 receives the results and owns the journal). Then rank 0 writes the outputs.
+ * process and, under MPI, the pending points shared among the ranks (rank 0 hands out chunks on
+ * request, no duplicates; its own workers take from the same list; it receives the results and
+ * owns the journal). Then rank 0 writes the outputs.
  * Returns 0 or -1 with d (on every rank). On success res (npoints) holds every point's result on
  * rank 0. */
 int dse_run(const DseSweep *s, const DsePoints *pts, const DseRunOpts *o, DseResult *res,

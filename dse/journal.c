@@ -1,7 +1,7 @@
 /* journal.c: the crash-safe record of finished points: OUT/journal.jsonl, one compact JSON line
- * per point (index, parameter hash, results), each appended with one write() and fdatasync'd.
- * A kill at any moment leaves whole lines plus at most one torn last line, which the next run
- * drops before appending. */
+ * per point (index, parameter hash, results), appended in batches of whole lines (one write()
+ * and one fdatasync each) by a writer thread. A kill at any moment leaves whole lines plus at
+ * most one torn last line, which the next run drops before appending. */
 #include "dse.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -214,6 +215,93 @@ dse_journal_append(DseJournal *j, const char *line, Diag *d)
 	if (fdatasync(j->fd))
 		return diag_err(d, j->path, "fdatasync failed: %s", strerror(errno));
 	return 0;
+}
+
+/* ---- the writer thread ---- */
+
+static void *
+jw_main(void *arg)
+{
+	DseJournalWriter *w = arg;
+	char *buf = NULL;
+	size_t cap = 0;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		char *t;
+		size_t tc;
+		Diag d = {0};
+		int rc;
+		while (!w->len && !w->closing)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->len)
+			break;
+		/* Take the waiting lines and write them without the lock. */
+		t = w->buf, w->buf = buf, buf = t;
+		tc = w->cap, w->cap = cap, cap = tc;
+		w->len = 0;
+		if (w->buf)
+			w->buf[0] = 0;
+		pthread_mutex_unlock(&w->mu);
+		rc = w->failed ? 0 : dse_journal_append(w->j, buf, &d);
+		pthread_mutex_lock(&w->mu);
+		w->batches++;
+		if (rc && !w->failed) {
+			w->failed = 1;
+			w->d = d;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	free(buf);
+	return NULL;
+}
+
+void
+dse_jw_start(DseJournalWriter *w, DseJournal *j)
+{
+	memset(w, 0, sizeof *w);
+	w->j = j;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, jw_main, w))
+		KASSERT(!"pthread_create failed");
+}
+
+int
+dse_jw_push(DseJournalWriter *w, const char *line, Diag *d)
+{
+	size_t n = strlen(line);
+	int failed;
+	pthread_mutex_lock(&w->mu);
+	failed = w->failed;
+	if (failed)
+		*d = w->d;
+	else {
+		w->buf = xgrow(w->buf, &w->cap, w->len + n + 1, 1);
+		memcpy(w->buf + w->len, line, n + 1);
+		w->len += n;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return failed ? -1 : 0;
+}
+
+int
+dse_jw_finish(DseJournalWriter *w, Diag *d)
+{
+	int failed;
+	pthread_mutex_lock(&w->mu);
+	w->closing = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	failed = w->failed;
+	if (failed)
+		*d = w->d;
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w->buf);
+	w->buf = NULL;
+	return failed ? -1 : 0;
 }
 
 void
