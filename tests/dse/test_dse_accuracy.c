@@ -17,27 +17,46 @@
 #define DIR_TESTS KOLMO_SOURCE_DIR "/tests/dse"
 #define TRAINED   KOLMO_SOURCE_DIR "/examples/kan/trained"
 #define EDGE      KOLMO_SOURCE_DIR "/hwmodels/configs/edge-kan.yaml"
-#define SAMPLES   40
+/* Under the sanitizers a simulator instance costs ~0.1 s: fewer samples there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SAMPLES 8
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SAMPLES 8
+#endif
+#endif
+#ifndef SAMPLES
+#define SAMPLES 40
+#endif
 
 /* The trained digits KAN over 4- and 8-bit ADCs and 1- and 2-bit cells, lossy tiling (the ADC
- * rounds), 40 test samples per point; a second workload, the same model on noisy devices. */
-static const char sweep_text[] =
-    "name: acc\n"
-    "base: ../../hwmodels/configs/edge-kan.yaml\n"
-    "parameters:\n"
-    "  mvmu.adc_bits: [4, 8]\n"
-    "  mvmu.cell_bits: [1, 2]\n"
-    "workloads:\n"
-    "  - model: ../../examples/kan/trained/digits_kan.kir\n"
-    "    name: ideal\n"
-    "    options: {adc_exact: false, seed: 3}\n"
-    "    eval: {data: ../../examples/kan/trained/digits_test, samples: 40}\n"
-    "  - model: ../../examples/kan/trained/digits_kan.kir\n"
-    "    name: noisy\n"
-    "    options: {adc_exact: false, seed: 3}\n"
-    "    eval: {data: ../../examples/kan/trained, samples: 40, g_sigma: 0.2}\n"
-    "objectives: [accuracy, energy_j]\n"
-    "pareto: [[energy_j, accuracy]]\n";
+ * rounds), SAMPLES test samples per point; a second workload, the same model on noisy devices. */
+#define SWEEP_TEXT                                                                                 \
+	"name: acc\n"                                                                              \
+	"base: ../../hwmodels/configs/edge-kan.yaml\n"                                             \
+	"parameters:\n"                                                                            \
+	"  mvmu.adc_bits: [4, 8]\n"                                                                \
+	"  mvmu.cell_bits: [1, 2]\n"                                                               \
+	"workloads:\n"                                                                             \
+	"  - model: ../../examples/kan/trained/digits_kan.kir\n"                                   \
+	"    name: ideal\n"                                                                        \
+	"    options: {adc_exact: false, seed: 3}\n"                                               \
+	"    eval: {data: ../../examples/kan/trained/digits_test, samples: %d}\n"                  \
+	"  - model: ../../examples/kan/trained/digits_kan.kir\n"                                   \
+	"    name: noisy\n"                                                                        \
+	"    options: {adc_exact: false, seed: 3}\n"                                               \
+	"    eval: {data: ../../examples/kan/trained, samples: %d, g_sigma: 0.2}\n"                \
+	"objectives: [accuracy, energy_j]\n"                                                       \
+	"pareto: [[energy_j, accuracy]]\n"
+
+/* the sweep with SAMPLES samples per workload */
+static const char *
+sweep_yaml(void)
+{
+	static char buf[2048];
+	snprintf(buf, sizeof buf, SWEEP_TEXT, SAMPLES, SAMPLES);
+	return buf;
+}
 
 static void
 load(DseSweep *s, const char *text)
@@ -85,7 +104,7 @@ START_TEST(accuracy_equals_kolmo_eval)
 	Diag d = {0};
 	char dir[256];
 	int i;
-	load(&s, sweep_text);
+	load(&s, sweep_yaml());
 	ck_assert(s.accuracy && s.wl[0].has_eval && s.wl[1].has_eval);
 	ck_assert_uint_eq(s.wl[0].data.n, 360);
 	ck_assert_int_eq(dse_points(&s, 0, &p, &d), 0);
@@ -112,6 +131,7 @@ START_TEST(accuracy_equals_kolmo_eval)
 		ck_assert_msg(r[i].wl[0].accuracy < r[i + 2].wl[0].accuracy - 0.2,
 		              "4-bit %g vs 8-bit %g", r[i].wl[0].accuracy, r[i + 2].wl[0].accuracy);
 	ck_assert_msg(r[2].wl[0].accuracy >= 0.85, "8-bit accuracy %g", r[2].wl[0].accuracy);
+	ck_assert_uint_eq(s.wl[0].eval_samples, SAMPLES);
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -135,7 +155,7 @@ START_TEST(accuracy_in_outputs)
 	{
 		/* the same sweep, its paths made absolute */
 		char text[4096], *q;
-		snprintf(text, sizeof text, "%s", sweep_text);
+		snprintf(text, sizeof text, "%s", sweep_yaml());
 		while ((q = strstr(text, "../../"))) {
 			char rest[4096];
 			snprintf(rest, sizeof rest, "%s/%s", KOLMO_SOURCE_DIR, q + 6);
@@ -161,7 +181,7 @@ START_TEST(accuracy_in_outputs)
 		    json_real_value(json_object_get(json_object_get(pt, "metrics"), "accuracy"));
 		double wa = json_real_value(json_object_get(
 		    json_object_get(json_object_get(pt, "workloads"), "ideal"), "accuracy"));
-		ck_assert(a > 0 && a <= wa);
+		ck_assert(a >= 0 && a <= wa);
 		best = fmax(best, a);
 	}
 	/* the best accuracy is the largest */
