@@ -301,7 +301,7 @@ dse_run(const DseSweep *s, const DsePoints *pts, const DseRunOpts *o, DseResult 
 	DseJournalWriter jw;
 	unsigned char *done = xcalloc(pts->n ? pts->n : 1, 1);
 	uint32_t *pending = NULL, npending = 0, ndone = 0, i;
-	int rank, size, t, ok, rc = -1, nthreads, jw_on = 0;
+	int rank, size, t, ok, rc = -1, nthreads;
 	pthread_t *th = NULL;
 	Pool pool;
 	Progress pg;
@@ -376,11 +376,9 @@ dse_run(const DseSweep *s, const DsePoints *pts, const DseRunOpts *o, DseResult 
 	if (rank == 0) {
 		int failed;
 		dse_jw_start(&jw, &j);
-		jw_on = 1;
 		failed = serve(&pool, size, pts, &jw, j.path, res, done, &pg, &info->by_others, d);
 		for (t = 0; t < nthreads; t++)
 			pthread_join(th[t], NULL);
-		jw_on = 0;
 		if (dse_jw_finish(&jw, d) || failed) {
 			/* The journal cannot be written: nothing more can be kept safely. */
 			if (size > 1) {
@@ -413,8 +411,6 @@ dse_run(const DseSweep *s, const DsePoints *pts, const DseRunOpts *o, DseResult 
 	}
 	rc = ok ? 0 : -1;
 out:
-	if (jw_on)
-		dse_jw_finish(&jw, d);
 	if (th) {
 		pthread_mutex_destroy(&pool.mu);
 		pthread_cond_destroy(&pool.cv);
