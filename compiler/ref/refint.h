@@ -76,6 +76,14 @@ int cg_finish(Cg *c, RefModel *r, const char *sym, uint64_t *addr, Diag *d);
 void cg_abort(Cg *c);
 
 int ref_lower_float(Cg *c, RefModel *r, Diag *d);
+/* ref_bcast_index: the offset into an operand of rank ra, dims da, of element e of a result of
+ * rank ro, dims od, with numpy broadcasting (axes aligned on the right, size-1 axes repeat). */
+LLVMValueRef ref_bcast_index(Cg *c, LLVMValueRef e, const int64_t *od, unsigned ro,
+                             const int64_t *da, unsigned ra);
+/* tensor.c: the non-elementwise float ops (matmul, softmax, layernorm, transpose, concat).
+ * ref_tensor_op_ok: whether op is one of them; ref_lower_tensor_op: emit node id's loop nest. */
+int ref_tensor_op_ok(unsigned op);
+void ref_lower_tensor_op(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id);
 int ref_lower_quant(Cg *c, RefModel *r, Diag *d);
 
 #endif
