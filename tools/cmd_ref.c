@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ccopts.h"
+#include "onnx.h"
 #include "isa.h"
 #include "ref.h"
 
@@ -187,7 +188,7 @@ run(const CliCmd *cmd, CliArgs *a)
 	} else {
 		if (float_options(cmd, a, &j.opt, &d))
 			goto out;
-		j.g = ir_parse_file(a->pos[0], IR_PARSE_LOAD_WEIGHTS, &d);
+		j.g = onnx_model_load(a->pos[0], IR_PARSE_LOAD_WEIGHTS, &d);
 		if (!j.g || cc_canonicalize(j.g, &d) || ref_build_float(j.g, &r, &d))
 			goto out;
 	}
