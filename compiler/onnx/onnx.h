@@ -45,6 +45,9 @@ typedef struct OnnxTensor {
 typedef struct OnnxOptions {
 	const OnnxTensor *consts;
 	uint32_t nconsts;
+	/* outputs: import only the graph outputs of these names (all when noutputs is 0) */
+	const char *const *outputs;
+	uint32_t noutputs;
 } OnnxOptions;
 
 /* onnx_import_mem / onnx_import_file: an ONNX ModelProto to a new verified graph (weights loaded,

@@ -49,7 +49,9 @@ ox_input(Ox *x, unsigned i, int required)
 		ox_err(x, "input '%s' is not defined before this node", n->input[i]);
 	else if (v->consumed)
 		ox_err(x, "input '%s' was folded into a silu and cannot be used here", n->input[i]);
-	return v && !v->consumed ? v : NULL;
+	else if (v->unsupported)
+		ox_err(x, "input '%s': %s", n->input[i], v->unsupported);
+	return v && !v->consumed && !v->unsupported ? v : NULL;
 }
 
 static OxVal *
@@ -379,8 +381,15 @@ import_graph(Ox *x, const Onnx__ModelProto *m, const OnnxOptions *opt)
 		const char *name = gp->output[i]->name ? gp->output[i]->name : "";
 		OxVal *v = ox_find(x, name);
 		char nb[256];
+		uint32_t k;
+		for (k = 0; opt && k < opt->noutputs && strcmp(opt->outputs[k], name) != 0; k++)
+			;
+		if (opt && opt->noutputs && k == opt->noutputs)
+			continue;
 		if (!v)
 			return ox_err(x, "graph output '%s' is not computed by any node", name);
+		if (v->unsupported)
+			return ox_err(x, "graph output '%s': %s", name, v->unsupported);
 		if (v->is_const || x->g->tensors[v->t].producer == IR_NONE)
 			return ox_err(
 			    x,

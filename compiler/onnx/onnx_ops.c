@@ -157,8 +157,13 @@ op_layernorm(Ox *x)
 	    ox_attr_float(x, "epsilon", 1e-5, &eps) || ox_attr_int(x, "stash_type", 1, &stash))
 		return -1;
 	for (k = 1; k < x->node->n_output; k++)
-		if (x->node->output[k][0])
-			return ox_err(x, "the Mean and InvStdDev outputs are not supported");
+		if (x->node->output[k][0]) { /* training outputs: an error only if used */
+			if (ox_def_tensor(x, k, IR_NONE))
+				return -1;
+			ox_find(x, x->node->output[k])->unsupported =
+			    "the Mean and InvStdDev outputs of LayerNormalization are not "
+			    "supported";
+		}
 	if (stash != 1)
 		return ox_err(x, "stash_type %lld is not supported (1: float)", (long long)stash);
 	in[0] = in_t(x, 0, 1);
@@ -172,8 +177,12 @@ op_layernorm(Ox *x)
 		              tx->rank);
 	if (axis < 0)
 		axis += tx->rank;
-	if (axis == tx->rank - 1)
-		return emit1(x, IR_OP_layernorm, in, in[2] == IR_NONE ? 2 : 3);
+	if (axis == tx->rank - 1) {
+		n = ir_node_new(x->g, IR_OP_layernorm, in, in[2] == IR_NONE ? 2 : 3);
+		ir_attr_set_float(x->g, n, "eps", eps);
+		t = ox_finish(x, n, ox_out_name(x, 0, nb, sizeof nb));
+		return t == IR_NONE ? -1 : ox_def_tensor(x, 0, t);
+	}
 	for (k = (unsigned)axis; k < tx->rank; k++)
 		D *= tx->dim[k];
 	flat[0] = ir_type_elems(tx) / (D ? D : 1);

@@ -15,6 +15,7 @@ typedef struct OxVal {
 	OnnxTensor c; /* constant data (is_const) */
 	IrTensorId t; /* the graph tensor (IR_NONE for a constant not yet materialised) */
 	int consumed; /* Sigmoid fused into silu: its output needs no tensor */
+	const char *unsupported; /* an output kolmo does not compute: why (using it is an error) */
 } OxVal;
 
 /* The import of one model. */
