@@ -307,10 +307,18 @@ add_input(Ox *x, const Onnx__ValueInfoProto *vi, const OnnxOptions *opt)
 	if (!vi->type || vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
 	    !(tt = vi->type->tensor_type))
 		return ox_err(x, "graph input '%s' is not a tensor", name);
+	if (tt->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 ||
+	    tt->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32) {
+		/* a shape, axis or index known only at run time: an error where it is used */
+		new_val(x, name)->unsupported =
+		    "an integer graph input is known only at run time; kolmo needs shapes, axes "
+		    "and indices as constants (initializers or Constant nodes)";
+		return 0;
+	}
 	if (tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
 		return ox_err(x,
-		              "graph input '%s' has element type %d; kolmo imports float32 inputs",
-		              name, tt->elem_type);
+		              "graph input '%s' has element type %s; kolmo imports float32 inputs",
+		              name, ox_dtype_name(tt->elem_type));
 	if (!tt->shape)
 		return ox_err(x, "graph input '%s' has no shape (kolmo needs static shapes)", name);
 	if (tt->shape->n_dim > IR_MAXRANK)

@@ -5,8 +5,8 @@
 
 #include "onnxint.h"
 
-static const char *
-dtype_name(int32_t t)
+const char *
+ox_dtype_name(int32_t t)
 {
 	static const char *const names[] = {
 	    "undefined", "float",  "uint8",     "int8",       "uint16",  "int16",
@@ -82,13 +82,13 @@ ox_tensor_from_proto(const Onnx__TensorProto *p, const char *file, const char *w
 		return diag_err(d, file,
 		                "%s: element type %s is not supported (float, double, int32, "
 		                "int64)",
-		                what, dtype_name(dt));
+		                what, ox_dtype_name(dt));
 	}
 	if (p->has_raw_data && p->raw_data.len) {
 		if (p->raw_data.len != (size_t)t->n * esize)
 			return diag_err(d, file,
 			                "%s: raw_data has %zu bytes, %lld %s values need %lld",
-			                what, p->raw_data.len, (long long)t->n, dtype_name(dt),
+			                what, p->raw_data.len, (long long)t->n, ox_dtype_name(dt),
 			                (long long)t->n * esize);
 	} else if (nfield != (size_t)t->n) {
 		return diag_err(d, file, "%s: %zu values for a shape of %lld elements", what,

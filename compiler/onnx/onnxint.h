@@ -69,6 +69,8 @@ int ox_check_attrs(Ox *x, const char *const *names);
 /* onnx_tensor.c: a TensorProto to an OnnxTensor (what names it in diagnostics). */
 int ox_tensor_from_proto(const Onnx__TensorProto *p, const char *file, const char *what,
                          OnnxTensor *t, Diag *d);
+/* ox_dtype_name: "float", "int64", ... for an ONNX TensorProto.DataType. */
+const char *ox_dtype_name(int32_t t);
 /* ox_tensor_alloc: t with rank/dims set gets zeroed f (and i if integer) buffers for t->n. */
 void ox_tensor_alloc(OnnxTensor *t, int integer);
 

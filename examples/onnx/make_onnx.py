@@ -163,8 +163,56 @@ def mlp_silu():
     model(g, "mlp_silu.onnx")
 
 
+def mlp_silu_reference():
+    """Expected output of mlp_silu.onnx for one seeded input, computed here with numpy (an
+    implementation independent of kolmo), as ONNX tensor files for tests/onnx."""
+    m = onnx.load(os.path.join(HERE, "mlp_silu.onnx"))
+    w = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in m.graph.initializer}
+    x = np.random.default_rng(5).uniform(-1, 1, (1, 16))
+    h0 = x @ w["w0"].T + w["b0"]
+    a0 = h0 / (1 + np.exp(-h0))
+    a1 = np.tanh(a0 @ w["w1"] + w["b1"])
+    h2 = 0.5 * (a1 @ w["w2"]) + w["b2"]
+    e = np.exp(h2 - h2.max(axis=-1, keepdims=True))
+    y = e / e.sum(axis=-1, keepdims=True)
+    out = os.path.join(ROOT, "tests/onnx/cases/mlp_silu_io")
+    os.makedirs(out, exist_ok=True)
+    for name, arr in (("input_0.pb", ("x", x)), ("output_0.pb", ("y", y))):
+        t = numpy_helper.from_array(arr[1].astype(np.float32), arr[0])
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(t.SerializeToString())
+
+
+def bad_cases():
+    """Small models the importer must refuse with a clear error (tests/onnx/cases/)."""
+    out = os.path.join(ROOT, "tests/onnx/cases")
+    os.makedirs(out, exist_ok=True)
+    n = helper.make_node
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+
+    def save(nodes, name, opset=OPSET, inputs=(x,), inits=()):
+        g = helper.make_graph(nodes, name, list(inputs), [y], list(inits))
+        m = helper.make_model(g, producer_name="kolmo make_onnx.py",
+                              opset_imports=[helper.make_opsetid("", opset)])
+        m.ir_version = 8
+        onnx.save(m, os.path.join(out, name + ".onnx"))
+
+    save([n("Relu", ["x"], ["y"], name="act")], "opset12", opset=12)
+    save([n("Relu", ["x"], ["y"], name="act")], "opset18", opset=18)
+    save([n("Relu", ["x"], ["h"], name="act"), n("Erf", ["h"], ["y"], name="gelu_erf")],
+         "unsupported_op")
+    dyn = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    save([n("Relu", ["x"], ["y"], name="act")], "dynamic_shape", inputs=(dyn,))
+    shp = helper.make_tensor_value_info("s", TensorProto.INT64, [2])
+    save([n("Reshape", ["x", "s"], ["y"], name="reshape_by_input")], "dynamic_reshape",
+         inputs=(x, shp))
+
+
 if __name__ == "__main__":
     digits_kan()
     kanformer_block()
     mlp_silu()
+    mlp_silu_reference()
+    bad_cases()
     sys.exit(0)

@@ -1,9 +1,10 @@
 /* conformance.c: ONNX's own node tests (Debian libonnx-testdata) for every supported standard op,
  * through the importer and the LLVM float reference (what `kolmo ref` runs), compared with the
- * expected outputs of test_data_set_0. Integer inputs (shapes, indices) are bound as constants:
- * kolmo graphs have static shapes. Each test directory of a supported op either passes, or is in
- * the skip table below and fails with the reason given there (so a skip that starts working, or
- * a pass that breaks, fails this test). docs/onnx.md lists both. */
+ * expected outputs of test_data_set_0, and through the C interpreter (compiler/interp.c) too.
+ * Integer inputs (shapes, indices) are bound as constants: kolmo graphs have static shapes. Each
+ * test directory of a supported op either passes, or is in the skip table below and fails with the
+ * reason given there (so a skip that starts working, or a pass that breaks, fails this test).
+ * docs/onnx.md lists both. */
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interp.h"
 #include "onnx.h"
 #include "ref.h"
 #include "testutil.h"
@@ -84,6 +86,26 @@ cmp_names(const void *a, const void *b)
 
 #define MAXIO 8
 
+/* ONNX's backend-test tolerance for float32: |got - want| <= 1e-7 + 1e-3 |want|. */
+static int
+compare(const char *who, const OnnxTensor *out, uint32_t nout, float *const *y, char *why,
+        size_t nwhy)
+{
+	uint32_t i;
+	int64_t e;
+	for (i = 0; i < nout; i++)
+		for (e = 0; e < out[i].n; e++) {
+			double want = out[i].f[e], got = y[i][e];
+			if (!(fabs(got - want) <= 1e-7 + 1e-3 * fabs(want))) {
+				snprintf(why, nwhy,
+				         "%s: output %u element %lld: got %.9g, want %.9g", who, i,
+				         (long long)e, got, want);
+				return -1;
+			}
+		}
+	return 0;
+}
+
 /* Runs one node test; 0 when its outputs match, else -1 with why (a diagnostic or a mismatch). */
 static int
 run_node_test(const char *dir, int first_only, char *why, size_t nwhy)
@@ -149,20 +171,16 @@ run_node_test(const char *dir, int first_only, char *why, size_t nwhy)
 		y[i] = calloc((size_t)out[i].n + 1, sizeof(float));
 	}
 	ref_run_float(r, x, y);
-	rc = 0;
-	for (i = 0; i < nout && !rc; i++) {
-		int64_t e;
-		/* ONNX's backend-test tolerance for float32: rtol 1e-3, atol 1e-7 */
-		for (e = 0; e < out[i].n; e++) {
-			double want = out[i].f[e], got = y[i][e];
-			if (!(fabs(got - want) <= 1e-7 + 1e-3 * fabs(want))) {
-				snprintf(why, nwhy, "output %u element %lld: got %.9g, want %.9g",
-				         i, (long long)e, got, want);
-				rc = -1;
-				break;
-			}
-		}
+	rc = compare("LLVM reference", out, nout, y, why, nwhy);
+	for (i = 0; i < nout; i++)
+		free(y[i]);
+	memset(y, 0, sizeof y);
+	if (!rc && cc_interp(g, x, y, &d)) {
+		snprintf(why, nwhy, "interpreter: %s", d.msg);
+		rc = -1;
 	}
+	if (!rc)
+		rc = compare("interpreter", out, nout, y, why, nwhy);
 out:
 	for (i = 0; i < nout; i++)
 		free(y[i]);
