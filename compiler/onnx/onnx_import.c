@@ -180,9 +180,12 @@ IrTensorId
 ox_emit(Ox *x, IrOpcode op, const IrTensorId *in, unsigned nin, const char *name)
 {
 	unsigned i;
-	for (i = 0; i < nin; i++)
-		if (in[i] == IR_NONE && i < ir_ops[op].nin_min)
+	for (i = 0; i < nin && i < ir_ops[op].nin_min; i++)
+		if (in[i] == IR_NONE) {
+			if (!x->d->set)
+				ox_err(x, "operand %u of %s is missing", i, ir_ops[op].name);
 			return IR_NONE;
+		}
 	return ox_finish(x, ir_node_new(x->g, op, in, nin), name);
 }
 

@@ -331,7 +331,6 @@ static int
 op_concat(Ox *x)
 {
 	static const char *const names[] = {"axis", NULL};
-	const Onnx__AttributeProto *a;
 	IrTensorId in[IR_MAXIN], t;
 	int64_t axis;
 	unsigned k;
@@ -339,7 +338,7 @@ op_concat(Ox *x)
 	char nb[256];
 	if (ox_check_attrs(x, names) || ox_attr_int(x, "axis", 0, &axis))
 		return -1;
-	if (!(a = ox_attr(x, "axis")))
+	if (!ox_attr(x, "axis"))
 		return ox_err(x, "attribute 'axis' is required");
 	if (x->node->n_input < 1 || x->node->n_input > IR_MAXIN)
 		return ox_err(x, "takes 1 to %d inputs, got %zu", IR_MAXIN, x->node->n_input);
