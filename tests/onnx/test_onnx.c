@@ -253,6 +253,30 @@ START_TEST(cli_accepts_onnx)
 	         SRC("examples/onnx/digits_kan.onnx"), ARCH);
 	ck_assert_int_eq(run(cmd, &out), 0);
 	free(out);
+	/* eval: the same accuracy lines from .onnx as from .kir */
+	{
+		char *o2 = NULL, *acc1, *acc2;
+		snprintf(
+		    cmd, sizeof cmd,
+		    "%s eval %s --arch %s --data %s --calib %s --json --limit 20 | grep accuracy",
+		    KOLMO_BIN, SRC("examples/onnx/digits_kan.onnx"), ARCH,
+		    SRC("examples/kan/trained/digits_test"),
+		    SRC("examples/kan/trained/digits_calib_x.npy"));
+		ck_assert_int_eq(run(cmd, &out), 0);
+		snprintf(
+		    cmd, sizeof cmd,
+		    "%s eval %s --arch %s --data %s --calib %s --json --limit 20 | grep accuracy",
+		    KOLMO_BIN, SRC("examples/kan/trained/digits_kan.kir"), ARCH,
+		    SRC("examples/kan/trained/digits_test"),
+		    SRC("examples/kan/trained/digits_calib_x.npy"));
+		ck_assert_int_eq(run(cmd, &o2), 0);
+		acc1 = strstr(out, "\"accuracy\"");
+		acc2 = strstr(o2, "\"accuracy\"");
+		ck_assert_msg(acc1 && acc2, "%s\n%s", out, o2);
+		ck_assert_str_eq(out, o2);
+		free(out);
+		free(o2);
+	}
 	/* a truncated file: a one-line error, non-zero exit, no output left behind */
 	snprintf(cmd, sizeof cmd,
 	         "head -c 3000 %s > %s/t.onnx && %s compile %s/t.onnx --arch %s -o %s/t.kelf",
