@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccint.h"
+#include "attn.h"
 
 void
 cc_options_default(CcOptions *o)
@@ -64,6 +64,56 @@ cc_mem_estimate(const Graph *g, const CcOptions *o)
 }
 
 int
+cc_is_attention(const Graph *g)
+{
+	uint32_t i;
+	for (i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].op == IR_OP_attention || g->nodes[i].op == IR_OP_sparse_attention)
+			return 1;
+	return 0;
+}
+
+static int
+check_imem(const CcModel *m, const KProg *p, Diag *d)
+{
+	uint32_t c;
+	for (c = 0; c < p->ncores; c++)
+		if (p->cores[c]->ncode > (uint32_t)m->arch->core.imem_words)
+			return cc_layer_error(
+			    m, m->nlayers ? &m->layers[0] : NULL, d,
+			    "the program of tile %u core %u has %u instructions; '%s' holds %d per "
+			    "core%s",
+			    p->cores[c]->tile, p->cores[c]->core, p->cores[c]->ncode, m->arch->name,
+			    m->arch->core.imem_words,
+			    m->batch > 1 ? " (the batch loop is unrolled: use a smaller batch)"
+			                 : "");
+	return 0;
+}
+
+/* The attention pipeline (attn.h): check and formats, code, I/O map. */
+static int
+compile_attention(CcModel *m, KProg **out, CcModel **model, Diag *d)
+{
+	KProg *p = NULL;
+	if (cc_attn_check(m, d))
+		goto fail;
+	p = kprog_new();
+	kprog_set_arch(p, m->arch->name, hw_arch_fingerprint(m->arch));
+	if (cc_attn_codegen(m, p, d) || check_imem(m, p, d) || kprog_validate(p, m->g->name, d))
+		goto fail;
+	*out = p;
+	if (model)
+		*model = m;
+	else
+		cc_model_free(m);
+	return 0;
+fail:
+	kprog_free(p);
+	cc_model_free(m);
+	return -1;
+}
+
+int
 cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcModel **model, Diag *d)
 {
 	CcModel *m = xcalloc(1, sizeof *m);
@@ -92,6 +142,8 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 			goto fail;
 		}
 	}
+	if (cc_is_attention(g))
+		return compile_attention(m, out, model, d);
 	if (m->opt.dump) {
 		char *t = ir_print(g);
 		fprintf(m->opt.dump, "# ---- after canon: the graph (.kir)\n%s", t);
@@ -111,24 +163,8 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 	}
 	p = kprog_new();
 	kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
-	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d))
+	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d) || check_imem(m, p, d))
 		goto fail;
-	{
-		uint32_t c;
-		for (c = 0; c < p->ncores; c++)
-			if (p->cores[c]->ncode > (uint32_t)arch->core.imem_words) {
-				cc_layer_error(
-				    m, &m->layers[0], d,
-				    "the program of tile %u core %u has %u instructions; "
-				    "'%s' holds %d per core%s",
-				    p->cores[c]->tile, p->cores[c]->core, p->cores[c]->ncode,
-				    arch->name, arch->core.imem_words,
-				    m->batch > 1 ? " (the batch loop is unrolled: use a "
-				                   "smaller batch)"
-				                 : "");
-				goto fail;
-			}
-	}
 	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->lead[0].core, m->lead[0].x_addr, m->in_scale,
 	       input_tensor(g));
 	add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty,

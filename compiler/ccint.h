@@ -110,7 +110,8 @@ struct CcModel {
 	CcLead *lead;    /* per layer */
 	uint32_t spad_used[1024];
 	uint32_t tmem_used[1024];
-	int lossless; /* the ADC returns exact partial sums */
+	struct CcAttn *attn; /* attention graphs (attn.h), else NULL */
+	int lossless;         /* the ADC returns exact partial sums */
 	uint32_t rows_per_block;
 };
 

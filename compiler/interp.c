@@ -414,11 +414,20 @@ sparse_attn_head(const float *q, const float *k, const float *v, int64_t N, int6
 	free(s);
 }
 
+void
+cc_attention_head(const float *q, const float *k, const float *v, int64_t N, int64_t M, int64_t D,
+                  int64_t Dv, double scale, int causal, float *o)
+{
+	sparse_attn_head(q, k, v, N, M, D, Dv, scale, causal, NULL, N, M, INFINITY, o);
+}
+
 static int
 attention_node(Ctx *c, IrNodeId id, const IrNode *n, float *out)
 {
 	Graph *g = c->g;
-	const IrType *tq = ty(c, n->in[0]), *tk = ty(c, n->in[1]), *tv = ty(c, n->in[2]);
+	/* block_mask has no v: its "v" dims are k's (unused) */
+	const IrType *tq = ty(c, n->in[0]), *tk = ty(c, n->in[1]),
+	             *tv = n->nin > 2 ? ty(c, n->in[2]) : tk;
 	int64_t B = tq->dim[0], H = tq->dim[1], N = tq->dim[2], D = tq->dim[3], M = tk->dim[2];
 	int64_t Dv = tv->dim[3], bh, hk = tk->dim[1], hv = tv->dim[1];
 	int op = n->op;
@@ -434,7 +443,7 @@ attention_node(Ctx *c, IrNodeId id, const IrNode *n, float *out)
 		int64_t b = bh / H, h = bh % H;
 		const float *q = c->val[n->in[0]] + bh * N * D;
 		const float *k = c->val[n->in[1]] + (b * hk + h % hk) * M * D;
-		const float *v = c->val[n->in[2]] + (b * hv + h % hv) * M * Dv;
+		const float *v = n->nin > 2 ? c->val[n->in[2]] + (b * hv + h % hv) * M * Dv : NULL;
 		float *o = out + bh * N * (op == IR_OP_block_mask ? 0 : Dv);
 		if (op == IR_OP_attention) {
 			sparse_attn_head(q, k, v, N, M, D, Dv, scale,

@@ -296,7 +296,8 @@ const CliCmd cmd_ref = {
         "NAME.npy (float32) per output, the same layout as `kolmo sim --out`.\n"
         "Float mode runs the graph in float32: linear, kan_linear (Cox-de Boor), relu, silu,\n"
         "exp, sigmoid, tanh, add, mul, sub, div, reshape, matmul, softmax, layernorm,\n"
-        "transpose, concat. --quantized compiles the model with the compile options and\n"
+        "transpose, concat, attention, block_mask, sparse_attention, linear_attention.\n"
+        "--quantized compiles the model with the compile options and\n"
         "runs its fixed-point semantics (docs/compiler.md): the simulator's ideal-mode output\n"
         "equals it bit for bit. Inputs are quantised with the model's input scale.",
     .opts = opts,

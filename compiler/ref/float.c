@@ -26,9 +26,8 @@ node_error(const Graph *g, const IrNode *n, Diag *d, const char *fmt, ...)
 	return diag_err(d, g->file, "%s", msg);
 }
 
-/* A buffer the model owns; its index in r->bufs. */
-static uint32_t
-own(RefModel *r, size_t n)
+uint32_t
+ref_own_buf(RefModel *r, size_t n)
 {
 	float *p = xcalloc(n ? n : 1, sizeof(float));
 	r->owned = xrealloc(r->owned, sizeof(float *) * (r->nowned + 1));
@@ -192,7 +191,7 @@ emit_kan(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const IrNode *n)
 	} else {
 		float *kp;
 		double glo = range->floats[0], h = (range->floats[1] - glo) / G;
-		kbuf = own(r, (size_t)I * nk);
+		kbuf = ref_own_buf(r, (size_t)I * nk);
 		kp = r->bufs[kbuf];
 		for (i = 0; i < I; i++)
 			for (m = 0; m < nk; m++)
@@ -201,7 +200,7 @@ emit_kan(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const IrNode *n)
 				                       : glo + ((double)m - (double)k) * h);
 		kt = buf(c, t, kbuf);
 	}
-	dbuf = own(r, (size_t)I * (1 + nb));
+	dbuf = ref_own_buf(r, (size_t)I * (1 + nb));
 	drive = buf(c, t, dbuf);
 
 	vn = cg_loop_begin(c, &ln, cg_i64(c, 0), cg_i64(c, N));
@@ -411,14 +410,14 @@ ref_lower_float(Cg *c, RefModel *r, Diag *d)
 		case IR_OP_reshape:
 			break;
 		default:
-			if (ref_tensor_op_ok(n->op))
+			if (ref_tensor_op_ok(n->op) || ref_is_attention_op(n->op))
 				break;
 			return node_error(
 			    g, n, d,
 			    "op '%s' is not supported by the LLVM reference yet "
 			    "(supported: linear, kan_linear, relu, silu, exp, sigmoid, tanh, add, "
 			    "mul, sub, div, reshape, matmul, softmax, layernorm, transpose, "
-			    "concat)",
+			    "concat, attention, block_mask, sparse_attention, linear_attention)",
 			    ir_ops[n->op].name);
 		}
 	}
@@ -438,7 +437,7 @@ ref_lower_float(Cg *c, RefModel *r, Diag *d)
 				return -1;
 			r->bufs[i] = (float *)(uintptr_t)w;
 		} else {
-			uint32_t b = own(r, (size_t)ir_type_elems(&tt->type));
+			uint32_t b = ref_own_buf(r, (size_t)ir_type_elems(&tt->type));
 			r->bufs[i] = r->bufs[b];
 			r->nbufs--; /* the value lives in slot i, not in a new slot */
 		}
@@ -467,6 +466,8 @@ ref_lower_float(Cg *c, RefModel *r, Diag *d)
 			emit_binary(c, r, t, n);
 		else if (ref_tensor_op_ok(n->op))
 			ref_lower_tensor_op(c, r, t, id);
+		else if (ref_is_attention_op(n->op))
+			ref_emit_attention(c, r, t, id, n);
 		else
 			emit_unary(c, r, t, n);
 	}
