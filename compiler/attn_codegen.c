@@ -224,7 +224,7 @@ log2u(uint32_t v)
 static void
 spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 {
-	uint32_t at = 0, r3 = a->blkq > a->blkk ? a->blkq : a->blkk;
+	uint32_t at = 0, prows = a->blkq > a->blkk ? a->blkq : a->blkk;
 	uint32_t dq = a->D > a->Dv ? a->D : a->Dv;
 	memset(s, 0, sizeof *s);
 	s->lut = take(&at, 512);
@@ -241,8 +241,8 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 	s->p8b = take(&at, a->blkk);
 	s->rt = take(&at, 4);
 	if (a->sparse) {
-		s->onesq = take(&at, r3);
-		s->onesk = take(&at, r3);
+		s->onesq = take(&at, prows);
+		s->onesk = take(&at, prows);
 		s->acc = take(&at, (uint64_t)a->D * 4);
 		s->pm8 = take(&at, a->D);
 		s->ts = take(&at, (uint64_t)a->nk * 4);
@@ -567,7 +567,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
 	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
 	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
-	uint32_t r3 = a->blkq > a->blkk ? a->blkq : a->blkk, stage;
+	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage;
 	dq = a->D > a->Dv ? a->D : a->Dv;
 	stage = a->blkq * dq + a->blkk * a->D + a->blkk * a->Dv;
 	if (ncores > nitems)
@@ -665,19 +665,19 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			}
 			kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
 			if (a->sparse) {
-				uint8_t *ones = xcalloc(r3, 1);
+				uint8_t *ones = xcalloc(prows, 1);
 				memset(ones, 1, a->blkq);
-				kprog_add_spad(g.kc, s.onesq, ones, r3);
-				memset(ones, 0, r3);
+				kprog_add_spad(g.kc, s.onesq, ones, prows);
+				memset(ones, 0, prows);
 				memset(ones, 1, a->blkk);
-				kprog_add_spad(g.kc, s.onesk, ones, r3);
+				kprog_add_spad(g.kc, s.onesk, ones, prows);
 				free(ones);
 			}
 			kprog_add_xbar(g.kc, 0, a->D, a->blkk, 8, NULL);
 			kprog_add_xbar(g.kc, 1, a->blkk, a->Dv, 8, NULL);
 			if (a->sparse) {
 				kprog_add_xbar(g.kc, 2, a->D, a->nk, 8, NULL);
-				kprog_add_xbar(g.kc, 3, r3, a->D, 8, NULL);
+				kprog_add_xbar(g.kc, 3, prows, a->D, 8, NULL);
 			}
 			gen_kernel(&g, a, &s, last - first, npool, core * stage);
 			kprog_add_sym(p, m->g->tensors[a->to].name, t, core, 0, g.kc->ncode);

@@ -17,7 +17,7 @@ cc_options_default(CcOptions *o)
 }
 
 static void
-add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint32_t core,
+add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint32_t core, int space,
        uint32_t addr, double scale, IrTensorId t)
 {
 	KTensor k;
@@ -27,7 +27,7 @@ add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint3
 	k.name = (char *)name;
 	k.dir = (uint8_t)dir;
 	k.type = (uint8_t)ty;
-	k.space = KSP_SPAD;
+	k.space = (uint8_t)space;
 	k.rank = it->rank;
 	for (i = 0; i < it->rank; i++)
 		k.dims[i] = (uint32_t)it->dim[i];
@@ -165,11 +165,15 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 	kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
 	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d) || check_imem(m, p, d))
 		goto fail;
-	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->lead[0].core, m->lead[0].x_addr, m->in_scale,
-	       input_tensor(g));
-	add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty,
-	       m->lead[m->nlayers - 1].core, m->lead[m->nlayers - 1].y_addr, m->out_scale,
-	       g->outputs[0].t);
+	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->lead[0].core, KSP_SPAD, m->lead[0].x_addr,
+	       m->in_scale, input_tensor(g));
+	{
+		const CcLead *ll =
+		    &m->lead[m->nlayers - 1]; /* a wide layer's output: tile memory */
+		add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty, ll->core,
+		       ll->wide ? KSP_TMEM : KSP_SPAD, ll->wide ? ll->tm_y : ll->y_addr,
+		       m->out_scale, g->outputs[0].t);
+	}
 	if (kprog_validate(p, g->name, d))
 		goto fail;
 	*out = p;

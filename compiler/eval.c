@@ -81,11 +81,13 @@ eval_attention(Graph *g, const float *in, float *out, Diag *d)
 	const IrNode *n = NULL;
 	const float *inputs[3];
 	float *o = NULL;
-	uint32_t i, k = 0, slot;
+	uint32_t i, k, slot;
 	size_t at = 0;
 	for (i = 0; i < g->nnodes; i++)
 		if (g->nodes[i].op == IR_OP_attention || g->nodes[i].op == IR_OP_sparse_attention)
 			n = &g->nodes[i];
+	if (!n)
+		return diag_err(d, g->file, "no attention node");
 	for (slot = 0; slot < 3; slot++) {
 		/* the position of operand `slot` among the graph inputs (tensor order) */
 		for (i = 0, k = 0; i < n->in[slot]; i++)

@@ -25,6 +25,65 @@ core_of_block(const CcModel *m, const CcBlock *b)
 	return 0;
 }
 
+/* The buffers of wide layer i (pass_tile.c): the leader's staging of the input and the gathered
+ * output; per core its input, drive, partial sums (the first block of each column block writes
+ * straight into them), the tile's shared drive, the reduce-scatter slots and its columns'
+ * constants and outputs. */
+static void
+wide_alloc(CcModel *m, uint32_t i)
+{
+	CcLayer *l = &m->layers[i];
+	CcLead *ld = &m->lead[i];
+	uint32_t asz = cc_type_size(m->aty), c, b, T = ld->wide, lc = ld->core;
+	uint32_t *spad = m->spad_used, *tmem = m->tmem_used, ltile = m->cores[lc].tile;
+	uint32_t tdrv[1024];
+	memset(tdrv, 0xff, sizeof tdrv);
+	ld->tm_stage = cc_bump(&tmem[ltile], l->in_len * asz);
+	/* the last layer's output (every sample) is the program's output, in tile memory */
+	ld->tm_y = cc_bump(&tmem[ltile], (i + 1 == m->nlayers ? m->batch : 1) * l->out_len * 2);
+	for (c = 0; c < m->ncores; c++) {
+		CcShare *sh = &m->shares[i * m->ncores + c];
+		uint32_t tile = m->cores[c].tile, sl = (sh->c_hi - sh->c_lo + T - 1) / T, cb;
+		if (sh->n == 0)
+			continue;
+		sh->x_addr = c == lc ? ld->x_addr : cc_bump(&spad[c], l->in_len * asz);
+		sh->drive_addr = l->kind == CC_KAN ? cc_bump(&spad[c], l->rows * asz) : sh->x_addr;
+		sh->part_addr = cc_bump(&spad[c], (sh->c_hi - sh->c_lo) * 4);
+		for (cb = sh->c_lo; cb < sh->c_hi; cb += (uint32_t)m->arch->mvmu.cols) {
+			int direct = 0;
+			for (b = sh->first; b < sh->first + sh->n; b++) {
+				CcBlock *bl = &m->blocks[b];
+				if (bl->c0 != cb)
+					continue;
+				if (!direct && bl->r0 >= sh->d_lo && bl->r0 < sh->d_hi) {
+					bl->out_addr = sh->part_addr + (cb - sh->c_lo) * 4;
+					direct = 1;
+				} else {
+					bl->out_addr = cc_bump(&spad[c], bl->cols * 4);
+				}
+			}
+		}
+		if (l->kind == CC_KAN)
+			sh->const_addr =
+			    cc_bump(&spad[c], 256 + 16 + (1u << l->sbu_sh) * (l->k + 1));
+		if (c != lc)
+			sh->tm_x = cc_bump(&tmem[tile], l->in_len * asz);
+		if (l->kind == CC_KAN && tile < 1024) {
+			if (tdrv[tile] == UINT32_MAX)
+				tdrv[tile] = cc_bump(&tmem[tile], (sh->t_hi - sh->t_lo) * asz);
+			sh->tm_drive = tdrv[tile];
+		}
+		sh->tm_part = cc_bump(&tmem[tile], (sh->c_hi - sh->c_lo) * 4);
+		sh->tm_rs = cc_bump(&tmem[tile], (T - 1) * sl * 4);
+		sh->rs_addr = cc_bump(&spad[c], (T - 1) * sl * 4);
+		sh->q_addr = cc_bump(&spad[c], 8 * sl + 256);
+		if (c != lc) {
+			sh->y_addr = cc_bump(&spad[c], sl * 2);
+			sh->tm_y = cc_bump(&tmem[tile], sl * 2);
+		}
+	}
+}
+
 int
 cc_pass_alloc(CcModel *m, Diag *d)
 {
@@ -34,7 +93,6 @@ cc_pass_alloc(CcModel *m, Diag *d)
 		return cc_layer_error(m, &m->layers[0], d, "more than 1024 cores or tiles in use");
 	memset(m->spad_used, 0, sizeof m->spad_used);
 	memset(m->tmem_used, 0, sizeof m->tmem_used);
-	m->lead = arena_alloc(m->arena, sizeof(CcLead) * m->nlayers);
 	/* Leaders: the core of each layer's first block. */
 	for (b = 0; b < m->nblocks; b++)
 		if (b == 0 || m->blocks[b - 1].layer != m->blocks[b].layer)
@@ -56,6 +114,10 @@ cc_pass_alloc(CcModel *m, Diag *d)
 		}
 		/* outputs: 16-bit at most; the last layer keeps every sample */
 		ld->y_addr = cc_bump(&spad[lc], (last ? m->batch : 1) * l->out_len * 2);
+		if (ld->wide) {
+			wide_alloc(m, i);
+			continue;
+		}
 		ld->total_addr = cc_bump(&spad[lc], l->out_len * 4);
 		ld->recv_addr = cc_bump(&spad[lc], l->out_len * 4);
 		ld->mult_addr = cc_bump(&spad[lc], l->out_len * 4);

@@ -168,7 +168,7 @@ static const struct {
 	const char *kir, *arch;
 	unsigned ncores;
 } compiled[] = {
-    {"examples/kan/wide_kan.kir", "hwmodels/configs/edge-kan.yaml", 7},
+    {"examples/kan/wide_kan.kir", "hwmodels/configs/edge-kan.yaml", 8},
     {"tests/compiler/cases/batch_mlp.kir", "tests/sim/sim-test.yaml", 3},
 };
 
