@@ -35,7 +35,7 @@ silu(double x)
 
 static void
 broadcast2(const IrType *ta, const float *a, const IrType *tb, const float *b, const IrType *to,
-           float *o, int mul)
+           float *o, IrOpcode op)
 {
 	int64_t n = elems(to), i;
 	int r = to->rank, k;
@@ -54,7 +54,10 @@ broadcast2(const IrType *ta, const float *a, const IrType *tb, const float *b, c
 				sb *= tb->dim[kb];
 			}
 		}
-		o[i] = mul ? a[ia] * b[ib] : a[ia] + b[ib];
+		o[i] = op == IR_OP_mul   ? a[ia] * b[ib]
+		       : op == IR_OP_sub ? a[ia] - b[ib]
+		       : op == IR_OP_div ? a[ia] / b[ib]
+		                         : a[ia] + b[ib];
 	}
 }
 
@@ -547,7 +550,9 @@ node(Ctx *c, IrNodeId id, Diag *d)
 		return 0;
 	case IR_OP_add:
 	case IR_OP_mul:
-		broadcast2(t0, x, ty(c, n->in[1]), c->val[n->in[1]], to, o, n->op == IR_OP_mul);
+	case IR_OP_sub:
+	case IR_OP_div:
+		broadcast2(t0, x, ty(c, n->in[1]), c->val[n->in[1]], to, o, (IrOpcode)n->op);
 		return 0;
 	case IR_OP_silu:
 		for (i = 0; i < no; i++)
@@ -560,6 +565,14 @@ node(Ctx *c, IrNodeId id, Diag *d)
 	case IR_OP_exp:
 		for (i = 0; i < no; i++)
 			o[i] = (float)exp(x[i]);
+		return 0;
+	case IR_OP_sigmoid:
+		for (i = 0; i < no; i++)
+			o[i] = (float)(1.0 / (1.0 + exp(-(double)x[i])));
+		return 0;
+	case IR_OP_tanh:
+		for (i = 0; i < no; i++)
+			o[i] = (float)tanh(x[i]);
 		return 0;
 	case IR_OP_softmax: {
 		int64_t ax = ir_attr_int(g, id, "axis");

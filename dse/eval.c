@@ -9,6 +9,7 @@
 
 #include "ir.h"
 #include "isa.h"
+#include "onnx.h"
 #include "sim.h"
 
 /* reason: the first line of a diagnostic, without its "error: " tag: the reason column wants
@@ -89,7 +90,7 @@ eval_workload(const DseWorkload *w, const HwArch *arch, int fast, DseResult *r, 
 
 	/* A private graph: the compiler allocates into the graph's arena, so a Graph must not be
 	 * shared between concurrent compilations (and reusing one grows it by every compile). */
-	g = ir_parse_mem(w->text, w->len, w->shown, w->base_dir, IR_PARSE_LOAD_WEIGHTS, &d);
+	g = onnx_model_load_mem(w->text, w->len, w->shown, w->base_dir, IR_PARSE_LOAD_WEIGHTS, &d);
 	if (!g) {
 		snprintf(what, sizeof what, "%s: parse", w->name);
 		reason(r, what, &d);

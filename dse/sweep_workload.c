@@ -10,6 +10,7 @@
 
 #include "dse.h"
 #include "ir.h"
+#include "onnx.h"
 #include "sweep_int.h"
 
 /* ---- workloads ---- */
@@ -322,8 +323,8 @@ sw_load_workloads(Ctx *c, yaml_node_t *vn)
 			w->base_dir = xstrdup(dirname(tmp));
 		}
 		/* Parse once now: a model that does not parse stops the sweep before any work. */
-		g = ir_parse_mem(w->text, w->len, w->path, w->base_dir, IR_PARSE_LOAD_WEIGHTS,
-		                 c->d);
+		g = onnx_model_load_mem(w->text, w->len, w->path, w->base_dir,
+		                        IR_PARSE_LOAD_WEIGHTS, c->d);
 		if (!g)
 			return -1;
 		if (ir_verify(g, c->d)) {

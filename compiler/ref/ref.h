@@ -5,7 +5,8 @@
  *
  *   float      the graph itself in float32: linear (+bias), kan_linear (Cox-de Boor recursion,
  *              0/0 := 0, efficient-kan layout with spline_scaler, uniform or explicit knots),
- *              relu, silu, exp, add, mul (numpy broadcasting), reshape; attention,
+ *              relu, silu, exp, sigmoid, tanh, add, mul, sub, div (numpy broadcasting),
+ *              reshape; matmul, softmax, layernorm, transpose, concat (tensor.c); attention,
  *              block_mask, sparse_attention (SLA / SLA2 combines), linear_attention.
  *   quantized  the compiler's quantised model (CcModel from cc_compile): integer drive (SiLU
  *              table, the SBU's definition), per-crossbar-block dot products with the bit-level

@@ -95,6 +95,14 @@ void ci_if_end(Cg *c, LLVMBasicBlockRef merge);
 LLVMValueRef ci_rshift_round(Cg *c, LLVMValueRef v, uint32_t s);
 
 int ref_lower_float(Cg *c, RefModel *r, Diag *d);
+/* ref_bcast_index: the offset into an operand of rank ra, dims da, of element e of a result of
+ * rank ro, dims od, with numpy broadcasting (axes aligned on the right, size-1 axes repeat). */
+LLVMValueRef ref_bcast_index(Cg *c, LLVMValueRef e, const int64_t *od, unsigned ro,
+                             const int64_t *da, unsigned ra);
+/* tensor.c: the non-elementwise float ops (matmul, softmax, layernorm, transpose, concat).
+ * ref_tensor_op_ok: whether op is one of them; ref_lower_tensor_op: emit node id's loop nest. */
+int ref_tensor_op_ok(unsigned op);
+void ref_lower_tensor_op(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id);
 /* ref_own_buf: a zeroed float buffer of n elements the model owns; its index in r->bufs (the
  * generated code reads it as t[index]). */
 uint32_t ref_own_buf(RefModel *r, size_t n);
