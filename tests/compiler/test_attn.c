@@ -36,15 +36,23 @@ parse(const char *src)
 
 /* A graph: B, H, Hk, N, D and the node text "op(q, k, v) {attrs}". */
 static char *
-model(unsigned H, unsigned Hk, unsigned N, unsigned D, const char *node)
+model6(unsigned B, unsigned H, unsigned N, unsigned M, unsigned D, unsigned Dv, const char *node)
 {
 	static char buf[2048];
-	snprintf(buf, sizeof buf,
-	         "kir 1\ngraph t {\n  input q : f32[1, %u, %u, %u]\n  input k : f32[1, %u, %u, "
-	         "%u]\n  input v : f32[1, %u, %u, %u]\n  %%o = %s : f32[1, %u, %u, %u]\n  output y "
-	         "= %%o\n}\n",
-	         H, N, D, Hk, N, D, Hk, N, D, node, H, N, D);
+	snprintf(
+	    buf, sizeof buf,
+	    "kir 1\ngraph t {\n  input q : f32[%u, %u, %u, %u]\n  input k : f32[%u, %u, %u, "
+	    "%u]\n  input v : f32[%u, %u, %u, %u]\n  %%o = %s : f32[%u, %u, %u, %u]\n  output y "
+	    "= %%o\n}\n",
+	    B, H, N, D, B, H, M, D, B, H, M, Dv, node, B, H, N, Dv);
 	return buf;
+}
+
+/* Self-attention shapes: one batch, H heads, N tokens, head dim D. */
+static char *
+model(unsigned H, unsigned N, unsigned D, const char *node)
+{
+	return model6(1, H, N, N, D, D, node);
 }
 
 /* Inputs with structure (each head a slow random walk, q near k) so that attention is peaked
@@ -136,25 +144,31 @@ run_attn(const char *src, uint32_t D, const char *arch_path)
 }
 
 static const struct {
-	unsigned H, Hk, N, D;
+	unsigned B, H, N, M, D, Dv;
 	const char *node;
 } cases[] = {
-    {2, 2, 128, 64, "attention(q, k, v)"},
-    {1, 1, 128, 64, "attention(q, k, v) {causal = true}"},
-    {2, 2, 128, 64, "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topk, rho = 0.5}"},
-    {2, 2, 128, 32, "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topp, tau = 0.6}"},
-    {2, 2, 128, 64,
+    {1, 2, 128, 128, 64, 64, "attention(q, k, v)"},
+    {1, 1, 128, 128, 64, 64, "attention(q, k, v) {causal = true}"},
+    {1, 2, 128, 128, 64, 64,
+     "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topk, rho = 0.5}"},
+    {1, 2, 128, 128, 32, 32,
+     "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topp, tau = 0.6}"},
+    {1, 2, 128, 128, 64, 64,
      "sparse_attention(q, k, v) {blkq = 32, blkk = 16, mode = hybrid, rho = 0.25, tau = 0.5, "
      "causal = true, sink = true}"},
-    {1, 1, 256, 64,
+    {1, 1, 256, 256, 64, 64,
      "sparse_attention(q, k, v) {blkq = 16, blkk = 64, mode = topk, rho = 0.5, causal = true}"},
+    /* batch of 2, more keys than queries, value dim unlike the key dim */
+    {2, 1, 64, 128, 32, 48, "attention(q, k, v) {scale = 0.25}"},
+    {2, 2, 64, 128, 32, 48,
+     "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = hybrid, rho = 0.25, tau = 0.7}"},
 };
 
 START_TEST(sim_equals_integer_reference)
 {
-	Result r =
-	    run_attn(model(cases[_i].H, cases[_i].Hk, cases[_i].N, cases[_i].D, cases[_i].node),
-	             cases[_i].D, SRAM);
+	Result r = run_attn(model6(cases[_i].B, cases[_i].H, cases[_i].N, cases[_i].M, cases[_i].D,
+	                           cases[_i].Dv, cases[_i].node),
+	                    cases[_i].D, SRAM);
 	ck_assert_msg(r.exact, "case %d (%s): simulator differs from the integer reference", _i,
 	              cases[_i].node);
 	ck_assert_msg(r.llvm_exact, "case %d (%s): the LLVM reference differs from the C one", _i,
@@ -166,9 +180,9 @@ END_TEST
 /* Dense attention: 8-bit quantised output against the float interpreter. */
 START_TEST(dense_close_to_float)
 {
-	Result r = run_attn(model(2, 2, 128, 64, "attention(q, k, v)"), 64, SRAM);
+	Result r = run_attn(model(2, 128, 64, "attention(q, k, v)"), 64, SRAM);
 	ck_assert_msg(r.cos_float > 0.99, "cosine %.5f", r.cos_float);
-	r = run_attn(model(1, 1, 128, 64, "attention(q, k, v) {causal = true}"), 64, SRAM);
+	r = run_attn(model(1, 128, 64, "attention(q, k, v) {causal = true}"), 64, SRAM);
 	ck_assert_msg(r.cos_float > 0.99, "causal cosine %.5f", r.cos_float);
 }
 END_TEST
@@ -219,12 +233,12 @@ END_TEST
  * keeping all of them. */
 START_TEST(sparse_is_faster)
 {
-	Result all = run_attn(model(1, 1, 256, 64,
+	Result all = run_attn(model(1, 256, 64,
 	                            "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topk, "
 	                            "rho = 1.0}"),
 	                      64, SRAM);
 	Result quarter =
-	    run_attn(model(1, 1, 256, 64,
+	    run_attn(model(1, 256, 64,
 	                   "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topk, "
 	                   "rho = 0.25}"),
 	             64, SRAM);
@@ -344,7 +358,7 @@ START_TEST(bad_models)
 {
 	Diag d = {0};
 	HwArch arch;
-	Graph *g = parse(model(1, 1, bad[_i].N, bad[_i].D, bad[_i].node));
+	Graph *g = parse(model(1, bad[_i].N, bad[_i].D, bad[_i].node));
 	KProg *p = NULL;
 	ck_assert(hw_arch_load(&arch, bad[_i].arch, &d) == 0);
 	ck_assert_int_eq(cc_compile(g, &arch, NULL, &p, NULL, &d), -1);
