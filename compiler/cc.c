@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccint.h"
+#include "attn.h"
 
 void
 cc_options_default(CcOptions *o)
@@ -17,7 +17,7 @@ cc_options_default(CcOptions *o)
 }
 
 static void
-add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint32_t core,
+add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint32_t core, int space,
        uint32_t addr, double scale, IrTensorId t)
 {
 	KTensor k;
@@ -27,7 +27,7 @@ add_io(const CcModel *m, KProg *p, const char *name, int dir, unsigned ty, uint3
 	k.name = (char *)name;
 	k.dir = (uint8_t)dir;
 	k.type = (uint8_t)ty;
-	k.space = KSP_SPAD;
+	k.space = (uint8_t)space;
 	k.rank = it->rank;
 	for (i = 0; i < it->rank; i++)
 		k.dims[i] = (uint32_t)it->dim[i];
@@ -64,6 +64,33 @@ cc_mem_estimate(const Graph *g, const CcOptions *o)
 }
 
 int
+cc_is_attention(const Graph *g)
+{
+	uint32_t i;
+	for (i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].op == IR_OP_attention || g->nodes[i].op == IR_OP_sparse_attention)
+			return 1;
+	return 0;
+}
+
+static int
+check_imem(const CcModel *m, const KProg *p, Diag *d)
+{
+	uint32_t c;
+	for (c = 0; c < p->ncores; c++)
+		if (p->cores[c]->ncode > (uint32_t)m->arch->core.imem_words)
+			return cc_layer_error(
+			    m, m->nlayers ? &m->layers[0] : NULL, d,
+			    "the program of tile %u core %u has %u instructions; '%s' holds %d per "
+			    "core%s",
+			    p->cores[c]->tile, p->cores[c]->core, p->cores[c]->ncode, m->arch->name,
+			    m->arch->core.imem_words,
+			    m->batch > 1 ? " (the batch loop is unrolled: use a smaller batch)"
+			                 : "");
+	return 0;
+}
+
+int
 cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcModel **model, Diag *d)
 {
 	CcModel *m = xcalloc(1, sizeof *m);
@@ -92,6 +119,16 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 			goto fail;
 		}
 	}
+	if (cc_is_attention(g)) {
+		/* the attention pipeline (attn.h): check and formats, then code and I/O map */
+		if (cc_attn_check(m, d))
+			goto fail;
+		p = kprog_new();
+		kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
+		if (cc_attn_codegen(m, p, d) || check_imem(m, p, d))
+			goto fail;
+		goto done;
+	}
 	if (m->opt.dump) {
 		char *t = ir_print(g);
 		fprintf(m->opt.dump, "# ---- after canon: the graph (.kir)\n%s", t);
@@ -111,29 +148,18 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 	}
 	p = kprog_new();
 	kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
-	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d))
+	if (cc_pass_codegen(m, p, d) || cc_check_memory(m, d) || check_imem(m, p, d))
 		goto fail;
+	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->lead[0].core, KSP_SPAD, m->lead[0].x_addr,
+	       m->in_scale, input_tensor(g));
 	{
-		uint32_t c;
-		for (c = 0; c < p->ncores; c++)
-			if (p->cores[c]->ncode > (uint32_t)arch->core.imem_words) {
-				cc_layer_error(
-				    m, &m->layers[0], d,
-				    "the program of tile %u core %u has %u instructions; "
-				    "'%s' holds %d per core%s",
-				    p->cores[c]->tile, p->cores[c]->core, p->cores[c]->ncode,
-				    arch->name, arch->core.imem_words,
-				    m->batch > 1 ? " (the batch loop is unrolled: use a "
-				                   "smaller batch)"
-				                 : "");
-				goto fail;
-			}
+		const CcLead *ll =
+		    &m->lead[m->nlayers - 1]; /* a wide layer's output: tile memory */
+		add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty, ll->core,
+		       ll->wide ? KSP_TMEM : KSP_SPAD, ll->wide ? ll->tm_y : ll->y_addr,
+		       m->out_scale, g->outputs[0].t);
 	}
-	add_io(m, p, m->in_name, KDIR_IN, m->aty, m->lead[0].core, m->lead[0].x_addr, m->in_scale,
-	       input_tensor(g));
-	add_io(m, p, m->out_name, KDIR_OUT, m->layers[m->nlayers - 1].yty,
-	       m->lead[m->nlayers - 1].core, m->lead[m->nlayers - 1].y_addr, m->out_scale,
-	       g->outputs[0].t);
+done:
 	if (kprog_validate(p, g->name, d))
 		goto fail;
 	*out = p;

@@ -76,6 +76,16 @@ uint32_t cc_model_batch(const CcModel *m);
 void cc_model_io(const CcModel *m, uint32_t *in_len, double *in_scale, uint32_t *out_len,
                  double *out_scale);
 
+/* cc_is_attention: g holds an attention or sparse_attention node (the attention lowering,
+ * docs/attention.md, takes it: inputs q, k, v concatenated in that order wherever the API
+ * speaks of "the input"). */
+int cc_is_attention(const Graph *g);
+
+/* cc_attention_dense: for an attention graph, dense attention (same scale, causal rule) of its
+ * q | k | v input (in node-operand order): the baseline that sparse attention is measured against.
+ */
+int cc_attention_dense(Graph *g, const float *in, float *out, Diag *d);
+
 /* cc_eval_float: the float reference of the graph on one input (elements in, out). */
 int cc_eval_float(Graph *g, const float *in, float *out, Diag *d);
 

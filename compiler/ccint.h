@@ -67,6 +67,17 @@ typedef struct CcShare {
 	uint32_t tm_part;    /* tile memory: staging of the partial sums (non-leader) */
 	uint32_t tm_recv;    /* leader's tile memory: where this core's partial sums arrive */
 	uint32_t const_addr; /* scratchpad: LUTs, descriptor */
+	/* Wide layers only (CcLead.wide): the tile's drive rows [t_lo, t_hi), the part this core
+	 * computes [d_lo, d_hi), the inputs it needs [x_lo, x_hi), its position among the layer's
+	 * tiles, and the buffers of the drive exchange, the reduce-scatter and the gather. */
+	uint32_t t_lo, t_hi, d_lo, d_hi, x_lo, x_hi, tpos;
+	uint32_t s_lo, s_hi; /* the output columns it owns (reduces, requantises) */
+	uint32_t tm_drive;   /* tile memory: the tile's drive rows (shared by its cores) */
+	uint32_t tm_rs;      /* tile memory: the slices other tiles send it, T - 1 slots */
+	uint32_t rs_addr;    /* scratchpad: the same slices */
+	uint32_t q_addr;     /* scratchpad: multipliers, bias, LUT of its columns */
+	uint32_t y_addr;     /* scratchpad: its requantised columns (not the leader) */
+	uint32_t tm_y;       /* tile memory: staging of those columns */
 } CcShare;
 
 typedef struct CcCoreRef {
@@ -85,6 +96,13 @@ typedef struct CcLead {
 	uint32_t tm_stage;                       /* tile memory: staging of the broadcast input */
 	uint32_t tm_in;  /* tile memory: where the previous leader's output arrives */
 	uint32_t tm_out; /* tile memory: staging of the output for the next leader */
+	/* Wide layer: spread over `wide` whole tiles from tile `tile0`; each tile holds a range of
+	 * the drive rows for all columns and its cores split the columns (pass_tile.c). 0: the
+	 * leader reduces everything. */
+	uint32_t wide, tile0;
+	uint32_t *cut; /* its drive parts: part p (tile p / cores, core p % cores) is [cut[p],
+	                  cut[p+1]) */
+	uint32_t tm_y; /* leader's tile memory: the gathered output */
 } CcLead;
 
 struct CcModel {
@@ -110,6 +128,7 @@ struct CcModel {
 	CcLead *lead;        /* per layer */
 	uint32_t *spad_used; /* per core in use (cores[]): scratchpad bytes allocated */
 	uint32_t *tmem_used; /* per tile of the chip: tile-memory bytes allocated */
+	struct CcAttn *attn; /* attention graphs (attn.h), else NULL */
 	int lossless;        /* the ADC returns exact partial sums */
 	uint32_t rows_per_block;
 };

@@ -73,12 +73,73 @@ cc_layer_float(const CcLayer *l, const float *x, float *y, float *pre)
 	free(drive);
 }
 
+/* An attention graph: q | k | v concatenated in the node's operand order, through the float
+ * interpreter. */
+static int
+eval_attention(Graph *g, const float *in, float *out, Diag *d)
+{
+	const IrNode *n = NULL;
+	const float *inputs[3];
+	float *o = NULL;
+	uint32_t i, k, slot;
+	size_t at = 0;
+	for (i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].op == IR_OP_attention || g->nodes[i].op == IR_OP_sparse_attention)
+			n = &g->nodes[i];
+	if (!n)
+		return diag_err(d, g->file, "no attention node");
+	for (slot = 0; slot < 3; slot++) {
+		/* the position of operand `slot` among the graph inputs (tensor order) */
+		for (i = 0, k = 0; i < n->in[slot]; i++)
+			k += g->tensors[i].kind == IR_INPUT;
+		if (k >= 3)
+			return diag_err(d, g->file,
+			                "attention operands must be the graph's inputs");
+		inputs[k] = in + at;
+		at += (size_t)ir_type_elems(&g->tensors[n->in[slot]].type);
+	}
+	if (cc_interp(g, inputs, &o, d))
+		return -1;
+	memcpy(out, o, sizeof(float) * (size_t)ir_type_elems(&g->tensors[g->outputs[0].t].type));
+	free(o);
+	return 0;
+}
+
+int
+cc_attention_dense(Graph *g, const float *in, float *out, Diag *d)
+{
+	const IrNode *n = NULL;
+	IrNodeId id = 0;
+	const IrType *tq, *tk, *tv;
+	const IrAttr *sa;
+	int64_t B, H, N, M, D, Dv, bh;
+	uint32_t i;
+	for (i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].op == IR_OP_attention || g->nodes[i].op == IR_OP_sparse_attention)
+			n = &g->nodes[i], id = i;
+	if (!n)
+		return diag_err(d, g->file, "no attention node");
+	tq = &g->tensors[n->in[0]].type, tk = &g->tensors[n->in[1]].type;
+	tv = &g->tensors[n->in[2]].type;
+	B = tq->dim[0], H = tq->dim[1], N = tq->dim[2], D = tq->dim[3], M = tk->dim[2];
+	Dv = tv->dim[3];
+	sa = ir_attr(g, id, "scale");
+	for (bh = 0; bh < B * H; bh++)
+		cc_attention_head(in + bh * N * D, in + B * H * N * D + bh * M * D,
+		                  in + B * H * (N * D + M * D) + bh * M * Dv, N, M, D, Dv,
+		                  sa && sa->set ? sa->f : 1.0 / sqrt((double)D),
+		                  (int)ir_attr_int(g, id, "causal"), out + bh * N * Dv);
+	return 0;
+}
+
 int
 cc_eval_float(Graph *g, const float *in, float *out, Diag *d)
 {
 	CcModel m;
 	uint32_t i, b, maxlen;
 	float *a, *t;
+	if (cc_is_attention(g))
+		return eval_attention(g, in, out, d);
 	memset(&m, 0, sizeof m);
 	m.g = g;
 	m.arena = arena_new();

@@ -35,7 +35,7 @@ silu(double x)
 
 static void
 broadcast2(const IrType *ta, const float *a, const IrType *tb, const float *b, const IrType *to,
-           float *o, int mul)
+           float *o, IrOpcode op)
 {
 	int64_t n = elems(to), i;
 	int r = to->rank, k;
@@ -54,7 +54,10 @@ broadcast2(const IrType *ta, const float *a, const IrType *tb, const float *b, c
 				sb *= tb->dim[kb];
 			}
 		}
-		o[i] = mul ? a[ia] * b[ib] : a[ia] + b[ib];
+		o[i] = op == IR_OP_mul   ? a[ia] * b[ib]
+		       : op == IR_OP_sub ? a[ia] - b[ib]
+		       : op == IR_OP_div ? a[ia] / b[ib]
+		                         : a[ia] + b[ib];
 	}
 }
 
@@ -411,11 +414,20 @@ sparse_attn_head(const float *q, const float *k, const float *v, int64_t N, int6
 	free(s);
 }
 
+void
+cc_attention_head(const float *q, const float *k, const float *v, int64_t N, int64_t M, int64_t D,
+                  int64_t Dv, double scale, int causal, float *o)
+{
+	sparse_attn_head(q, k, v, N, M, D, Dv, scale, causal, NULL, N, M, INFINITY, o);
+}
+
 static int
 attention_node(Ctx *c, IrNodeId id, const IrNode *n, float *out)
 {
 	Graph *g = c->g;
-	const IrType *tq = ty(c, n->in[0]), *tk = ty(c, n->in[1]), *tv = ty(c, n->in[2]);
+	/* block_mask has no v: its "v" dims are k's (unused) */
+	const IrType *tq = ty(c, n->in[0]), *tk = ty(c, n->in[1]),
+	             *tv = n->nin > 2 ? ty(c, n->in[2]) : tk;
 	int64_t B = tq->dim[0], H = tq->dim[1], N = tq->dim[2], D = tq->dim[3], M = tk->dim[2];
 	int64_t Dv = tv->dim[3], bh, hk = tk->dim[1], hv = tv->dim[1];
 	int op = n->op;
@@ -431,7 +443,7 @@ attention_node(Ctx *c, IrNodeId id, const IrNode *n, float *out)
 		int64_t b = bh / H, h = bh % H;
 		const float *q = c->val[n->in[0]] + bh * N * D;
 		const float *k = c->val[n->in[1]] + (b * hk + h % hk) * M * D;
-		const float *v = c->val[n->in[2]] + (b * hv + h % hv) * M * Dv;
+		const float *v = n->nin > 2 ? c->val[n->in[2]] + (b * hv + h % hv) * M * Dv : NULL;
 		float *o = out + bh * N * (op == IR_OP_block_mask ? 0 : Dv);
 		if (op == IR_OP_attention) {
 			sparse_attn_head(q, k, v, N, M, D, Dv, scale,
@@ -538,7 +550,9 @@ node(Ctx *c, IrNodeId id, Diag *d)
 		return 0;
 	case IR_OP_add:
 	case IR_OP_mul:
-		broadcast2(t0, x, ty(c, n->in[1]), c->val[n->in[1]], to, o, n->op == IR_OP_mul);
+	case IR_OP_sub:
+	case IR_OP_div:
+		broadcast2(t0, x, ty(c, n->in[1]), c->val[n->in[1]], to, o, (IrOpcode)n->op);
 		return 0;
 	case IR_OP_silu:
 		for (i = 0; i < no; i++)
@@ -551,6 +565,14 @@ node(Ctx *c, IrNodeId id, Diag *d)
 	case IR_OP_exp:
 		for (i = 0; i < no; i++)
 			o[i] = (float)exp(x[i]);
+		return 0;
+	case IR_OP_sigmoid:
+		for (i = 0; i < no; i++)
+			o[i] = (float)(1.0 / (1.0 + exp(-(double)x[i])));
+		return 0;
+	case IR_OP_tanh:
+		for (i = 0; i < no; i++)
+			o[i] = (float)tanh(x[i]);
 		return 0;
 	case IR_OP_softmax: {
 		int64_t ax = ir_attr_int(g, id, "axis");

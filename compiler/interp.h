@@ -17,6 +17,11 @@ void cc_block_mask_ref(const float *q, const float *k, int64_t N, int64_t M, int
                        int64_t blkq, int64_t blkk, int mode, double rho, double tau, double theta,
                        int causal, int sink, uint8_t *mask);
 
+/* cc_attention_head: dense softmax(q k^T * scale) v of one head (causal: keys after the query
+ * masked): q [N, D], k [M, D], v [M, Dv] -> o [N, Dv]. */
+void cc_attention_head(const float *q, const float *k, const float *v, int64_t N, int64_t M,
+                       int64_t D, int64_t Dv, double scale, int causal, float *o);
+
 /* cc_bspline_basis: the nknots-k-1 B-spline basis values of order k at x by the Cox-de Boor
  * recursion (half-open intervals, 0/0 := 0, zero outside the knots) into out, which needs
  * nknots-1 doubles. */

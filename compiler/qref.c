@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccint.h"
+#include "attn.h"
 
 /* One block's dot products, with the ADC of docs/isa.md when it is not lossless. */
 static void
@@ -108,7 +108,8 @@ cc_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d)
 	int32_t *x, *y, *drive;
 	int64_t *dot;
 	int32_t *total, *part;
-	(void)d;
+	if (m->attn)
+		return cc_attn_qref(m, in, out, d);
 	for (i = 0; i < m->nlayers; i++) {
 		if (m->layers[i].out_len > maxv)
 			maxv = m->layers[i].out_len;

@@ -12,37 +12,43 @@
 #ifndef KOLMO_DSE_H
 #define KOLMO_DSE_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "cc.h"
+#include "eval.h"
 #include "hw.h"
+#include "sim.h"
 #include "util.h"
 
 /* ---- objectives: one table ---- */
 
-/* DSE_OBJ(id, name, unit, help) */
+/* DSE_OBJ(id, name, unit, maximise, help): maximise 1 for an objective where more is better. */
 #define DSE_OBJECTIVES                                                                             \
-	DSE_OBJ(LATENCY, "latency_s", "s", "sum over the workloads of one inference's latency")    \
-	DSE_OBJ(ENERGY, "energy_j", "J", "sum over the workloads of one inference's energy")       \
-	DSE_OBJ(AREA, "area_mm2", "mm2", "chip area (hw_report)")                                  \
-	DSE_OBJ(EDP, "edp", "J*s", "energy_j x latency_s")                                         \
-	DSE_OBJ(POWER, "power_w", "W", "chip peak power (hw_report)")                              \
-	DSE_OBJ(ERROR, "output_error", "",                                                         \
+	DSE_OBJ(LATENCY, "latency_s", "s", 0, "sum over the workloads of one inference's latency") \
+	DSE_OBJ(ENERGY, "energy_j", "J", 0, "sum over the workloads of one inference's energy")    \
+	DSE_OBJ(AREA, "area_mm2", "mm2", 0, "chip area (hw_report)")                               \
+	DSE_OBJ(EDP, "edp", "J*s", 0, "energy_j x latency_s")                                      \
+	DSE_OBJ(POWER, "power_w", "W", 0, "chip peak power (hw_report)")                           \
+	DSE_OBJ(ERROR, "output_error", "", 0,                                                      \
 	        "max over workloads of max|hardware output - float reference| / max|float "        \
 	        "reference| on one seeded input (numerical fidelity, not accuracy)")               \
-	DSE_OBJ(ACCURACY, "accuracy", "",                                                          \
-	        "task accuracy: not evaluated (needs kolmo eval), recorded as \"not evaluated\"")
+	DSE_OBJ(ACCURACY, "accuracy", "", 1,                                                       \
+	        "task accuracy: the lowest over the workloads with a dataset (eval:) of the "      \
+	        "fraction of its samples classified right on the point's hardware (maximised)")
 
 typedef enum DseObj {
-#define DSE_OBJ(id, name, unit, help) DSE_O_##id,
+#define DSE_OBJ(id, name, unit, maximise, help) DSE_O_##id,
 	DSE_OBJECTIVES
 #undef DSE_OBJ
 	    DSE_NOBJ
 } DseObj;
 
 typedef struct DseObjInfo {
-	const char *name, *unit, *help;
+	const char *name, *unit;
+	int maximise;
+	const char *help;
 } DseObjInfo;
 extern const DseObjInfo dse_objs[DSE_NOBJ];
 /* dse_obj_find: objective index of a name, or -1. */
@@ -88,6 +94,13 @@ typedef struct DseWorkload {
 	char **layer_names;
 	double *layer_active;
 	int *layer_nb; /* basis values per input (G + k) for a KAN layer, else 0 */
+	/* Task accuracy (`eval:` in the sweep): the dataset, read and checked once at load time
+	 * and then only read by the workers; the samples used (0: all) and the simulator's device
+	 * modes and seed (the workload's seed, as `kolmo eval --seed`). */
+	int has_eval;
+	EvalData data;
+	uint32_t eval_samples;
+	SimOptions eval_so;
 } DseWorkload;
 
 enum { DSE_MAX_PARETO = 16 };
@@ -114,6 +127,7 @@ typedef struct DseSweep {
 	int pareto[DSE_MAX_PARETO][2];
 	int npareto;
 	uint64_t hash; /* of everything that determines results (base, workloads, options) */
+	int accuracy;  /* some workload has a dataset: the accuracy objective is measured */
 } DseSweep;
 
 /* dse_sweep_load: read, schema-check and prepare a sweep file: the base architecture is loaded,
@@ -152,6 +166,7 @@ void dse_points_free(DsePoints *p);
 typedef struct DseWlResult {
 	uint64_t cycles;
 	double latency_s, energy_j, output_error;
+	double accuracy; /* NAN without a dataset */
 } DseWlResult;
 
 enum { DSE_MAX_WL = 32, DSE_REASON = 512 };
@@ -162,7 +177,7 @@ typedef struct DseResult {
 	int feasible;
 	int estimate;            /* 1: --fast analytic estimate, 0: simulated */
 	char reason[DSE_REASON]; /* why infeasible */
-	double obj[DSE_NOBJ];    /* NAN where not available (accuracy) */
+	double obj[DSE_NOBJ];    /* NAN where not available (accuracy without a dataset) */
 	int nwl;
 	DseWlResult wl[DSE_MAX_WL];
 } DseResult;
@@ -171,7 +186,10 @@ typedef struct DseResult {
  * hw_arch_set_many; the validator's refusal makes the point infeasible), then for each workload
  * parse a private graph, compile (a model that does not fit is infeasible), and simulate with a
  * seeded input (or, when fast, estimate: dse_estimate); price energy (sim_energy) and area and
- * power (hw_report). Touches no shared mutable state: call it from any number of threads. */
+ * power (hw_report). A workload with a dataset also runs its samples on the point's program and
+ * architecture (eval_sim with its device modes; when fast and the devices are ideal, the integer
+ * reference, which gives the same predictions): its task accuracy. Touches no shared mutable state:
+ * call it from any number of threads. */
 void dse_eval(const DseSweep *s, const DsePoint *p, int fast, DseResult *r);
 
 /* dse_estimate: the --fast analytic estimate of one compiled program: each core's code walked
@@ -201,9 +219,33 @@ typedef struct DseJournal {
  * line, and leave the file positioned for appending. */
 int dse_journal_open(DseJournal *j, const char *out_dir, const DsePoints *pts, unsigned char *done,
                      DseResult *res, uint32_t *ndone, Diag *d);
-/* dse_journal_append: write one line with a single write(), then fdatasync. */
-int dse_journal_append(DseJournal *j, const char *line, Diag *d);
+/* dse_journal_append: write whole lines (one or several) with a single write(), then
+ * fdatasync. */
+int dse_journal_append(DseJournal *j, const char *lines, Diag *d);
 void dse_journal_close(DseJournal *j);
+
+/* The journal's writer thread: lines handed to it are appended in batches (every line waiting
+ * goes into one write() and one fdatasync), so the caller never waits on the disk and a burst
+ * of finished points costs one sync. A point counts as finished once its batch is synced. */
+typedef struct DseJournalWriter {
+	DseJournal *j;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf; /* lines waiting */
+	size_t len, cap;
+	uint32_t batches; /* write + fdatasync pairs so far */
+	int closing, failed;
+	Diag d; /* the failure */
+} DseJournalWriter;
+
+/* dse_jw_start: start the writer on an open journal. */
+void dse_jw_start(DseJournalWriter *w, DseJournal *j);
+/* dse_jw_push: queue one line (copied). Returns -1 with d once the writer has failed. */
+int dse_jw_push(DseJournalWriter *w, const char *line, Diag *d);
+/* dse_jw_finish: write what is waiting and stop the thread. 0, or -1 with d if a write or sync
+ * failed at any time. */
+int dse_jw_finish(DseJournalWriter *w, Diag *d);
 
 /* ---- Pareto fronts ---- */
 
@@ -241,8 +283,9 @@ typedef struct DseRunOpts {
 
 typedef struct DseRunInfo {
 	uint32_t npoints, skipped, evaluated;
-	double seconds;   /* wall time of the evaluation phase */
-	int rank, nranks; /* MPI (0, 1 without MPI) */
+	uint32_t by_others; /* rank 0: points evaluated by the other ranks */
+	double seconds;     /* wall time of the evaluation phase (until the journal is synced) */
+	int rank, nranks;   /* MPI (0, 1 without MPI) */
 } DseRunInfo;
 
 /* dse_mpi_init: if the process was started by mpirun (detected from the launcher's environment),
@@ -256,8 +299,9 @@ int dse_mpi_agree(int ok);
 int dse_mpi_bcast_int(int v);
 
 /* dse_run: evaluate every point not yet in OUT's journal, with opts->threads workers in this
- * process and, under MPI, the pending points shared among the ranks (interleaved, no
- * duplicates; rank 0 receives the results and owns the journal). Then rank 0 writes the outputs.
+ * process and, under MPI, the pending points shared among the ranks (rank 0 hands out chunks on
+ * request, no duplicates; its own workers take from the same list; it receives the results and
+ * owns the journal). Then rank 0 writes the outputs.
  * Returns 0 or -1 with d (on every rank). On success res (npoints) holds every point's result on
  * rank 0. */
 int dse_run(const DseSweep *s, const DsePoints *pts, const DseRunOpts *o, DseResult *res,

@@ -9,6 +9,7 @@
 
 #include "ir.h"
 #include "isa.h"
+#include "onnx.h"
 #include "sim.h"
 
 /* reason: the first line of a diagnostic, without its "error: " tag: the reason column wants
@@ -89,7 +90,7 @@ eval_workload(const DseWorkload *w, const HwArch *arch, int fast, DseResult *r, 
 
 	/* A private graph: the compiler allocates into the graph's arena, so a Graph must not be
 	 * shared between concurrent compilations (and reusing one grows it by every compile). */
-	g = ir_parse_mem(w->text, w->len, w->shown, w->base_dir, IR_PARSE_LOAD_WEIGHTS, &d);
+	g = onnx_model_load_mem(w->text, w->len, w->shown, w->base_dir, IR_PARSE_LOAD_WEIGHTS, &d);
 	if (!g) {
 		snprintf(what, sizeof what, "%s: parse", w->name);
 		reason(r, what, &d);
@@ -165,6 +166,22 @@ eval_workload(const DseWorkload *w, const HwArch *arch, int fast, DseResult *r, 
 		maxref = fmax(maxref, fabs(yf[i]));
 	}
 	wr->output_error = maxref > 0 ? maxerr / maxref : maxerr;
+	wr->accuracy = NAN;
+	if (w->has_eval) {
+		EvalScore sc;
+		const SimOptions *so = &w->eval_so;
+		/* The integer reference is bit-exact with the ideal simulator (ADC rounding
+		 * included): --fast uses it unless a device mode needs the simulator. */
+		int ideal = so->g_sigma <= 0 && so->stuck_prob <= 0 && so->read_noise <= 0;
+		if (fast && ideal
+		        ? eval_qref(m, p, &w->data, w->eval_samples, &sc, &d)
+		        : eval_sim(arch, p, so, &w->data, w->eval_samples, NULL, NULL, &sc, &d)) {
+			snprintf(what, sizeof what, "%s: accuracy", w->name);
+			reason(r, what, &d);
+			goto out;
+		}
+		wr->accuracy = eval_accuracy(&sc);
+	}
 	rc = 0;
 out:
 	sim_free(sim);
@@ -213,6 +230,11 @@ dse_eval(const DseSweep *s, const DsePoint *pt, int fast, DseResult *r)
 		r->obj[DSE_O_LATENCY] += r->wl[k].latency_s;
 		r->obj[DSE_O_ENERGY] += r->wl[k].energy_j;
 		r->obj[DSE_O_ERROR] = fmax(r->obj[DSE_O_ERROR], r->wl[k].output_error);
+		if (s->wl[k].has_eval)
+			r->obj[DSE_O_ACCURACY] =
+			    isnan(r->obj[DSE_O_ACCURACY])
+			        ? r->wl[k].accuracy
+			        : fmin(r->obj[DSE_O_ACCURACY], r->wl[k].accuracy);
 	}
 	r->obj[DSE_O_AREA] = rep.chip_area_mm2;
 	r->obj[DSE_O_POWER] = rep.chip_power_w;

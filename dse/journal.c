@@ -1,7 +1,7 @@
 /* journal.c: the crash-safe record of finished points: OUT/journal.jsonl, one compact JSON line
- * per point (index, parameter hash, results), each appended with one write() and fdatasync'd.
- * A kill at any moment leaves whole lines plus at most one torn last line, which the next run
- * drops before appending. */
+ * per point (index, parameter hash, results), appended in batches of whole lines (one write()
+ * and one fdatasync each) by a writer thread. A kill at any moment leaves whole lines plus at
+ * most one torn last line, which the next run drops before appending. */
 #include "dse.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -44,7 +45,7 @@ dse_result_json(const DseSweep *s, const DsePoint *p, const DseResult *r)
 		json_object_set_new(o, "reason", json_string(r->reason));
 	else {
 		for (j = 0; j < DSE_NOBJ; j++)
-			if (j != DSE_O_ACCURACY)
+			if (j != DSE_O_ACCURACY || s->accuracy)
 				json_object_set_new(o, dse_objs[j].name, num(r->obj[j]));
 		for (j = 0; j < r->nwl; j++) {
 			json_t *w = json_object();
@@ -52,6 +53,8 @@ dse_result_json(const DseSweep *s, const DsePoint *p, const DseResult *r)
 			json_object_set_new(w, "latency_s", num(r->wl[j].latency_s));
 			json_object_set_new(w, "energy_j", num(r->wl[j].energy_j));
 			json_object_set_new(w, "output_error", num(r->wl[j].output_error));
+			if (j < s->nwl && s->wl[j].has_eval)
+				json_object_set_new(w, "accuracy", num(r->wl[j].accuracy));
 			json_array_append_new(wl, w);
 		}
 	}
@@ -103,8 +106,7 @@ dse_result_parse(const char *line, size_t len, DseResult *r)
 		         json_is_string(v) ? json_string_value(v) : "?");
 	} else
 		for (j = 0; j < DSE_NOBJ; j++)
-			if (j != DSE_O_ACCURACY)
-				r->obj[j] = get_num(o, dse_objs[j].name);
+			r->obj[j] = get_num(o, dse_objs[j].name);
 	wl = json_object_get(o, "wl");
 	if (!json_is_array(wl) || json_array_size(wl) > DSE_MAX_WL)
 		goto bad;
@@ -116,6 +118,7 @@ dse_result_parse(const char *line, size_t len, DseResult *r)
 		r->wl[k].latency_s = get_num(w, "latency_s");
 		r->wl[k].energy_j = get_num(w, "energy_j");
 		r->wl[k].output_error = get_num(w, "output_error");
+		r->wl[k].accuracy = get_num(w, "accuracy");
 	}
 	json_decref(o);
 	return 0;
@@ -212,6 +215,93 @@ dse_journal_append(DseJournal *j, const char *line, Diag *d)
 	if (fdatasync(j->fd))
 		return diag_err(d, j->path, "fdatasync failed: %s", strerror(errno));
 	return 0;
+}
+
+/* ---- the writer thread ---- */
+
+static void *
+jw_main(void *arg)
+{
+	DseJournalWriter *w = arg;
+	char *buf = NULL;
+	size_t cap = 0;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		char *t;
+		size_t tc;
+		Diag d = {0};
+		int rc;
+		while (!w->len && !w->closing)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->len)
+			break;
+		/* Take the waiting lines and write them without the lock. */
+		t = w->buf, w->buf = buf, buf = t;
+		tc = w->cap, w->cap = cap, cap = tc;
+		w->len = 0;
+		if (w->buf)
+			w->buf[0] = 0;
+		pthread_mutex_unlock(&w->mu);
+		rc = w->failed ? 0 : dse_journal_append(w->j, buf, &d);
+		pthread_mutex_lock(&w->mu);
+		w->batches++;
+		if (rc && !w->failed) {
+			w->failed = 1;
+			w->d = d;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	free(buf);
+	return NULL;
+}
+
+void
+dse_jw_start(DseJournalWriter *w, DseJournal *j)
+{
+	memset(w, 0, sizeof *w);
+	w->j = j;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, jw_main, w))
+		KASSERT(!"pthread_create failed");
+}
+
+int
+dse_jw_push(DseJournalWriter *w, const char *line, Diag *d)
+{
+	size_t n = strlen(line);
+	int failed;
+	pthread_mutex_lock(&w->mu);
+	failed = w->failed;
+	if (failed)
+		*d = w->d;
+	else {
+		w->buf = xgrow(w->buf, &w->cap, w->len + n + 1, 1);
+		memcpy(w->buf + w->len, line, n + 1);
+		w->len += n;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return failed ? -1 : 0;
+}
+
+int
+dse_jw_finish(DseJournalWriter *w, Diag *d)
+{
+	int failed;
+	pthread_mutex_lock(&w->mu);
+	w->closing = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	failed = w->failed;
+	if (failed)
+		*d = w->d;
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w->buf);
+	w->buf = NULL;
+	return failed ? -1 : 0;
 }
 
 void

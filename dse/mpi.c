@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { TAG_RESULT = 1, TAG_DONE = 2 };
+enum { TAG_RESULT = 1, TAG_DONE = 2, TAG_REQUEST = 3, TAG_WORK = 4 };
 
 /* wait_sleepy: complete a request, sleeping between tests: a blocking MPI call spins a core at
  * 100% while it waits (e.g. while rank 0 writes the outputs), which on a shared machine takes the
@@ -116,6 +116,20 @@ dsempi_bcast(void *buf, size_t bytes)
 }
 
 void
+dsempi_request(void)
+{
+	char z = 0;
+	MPI_Send(&z, 1, MPI_CHAR, 0, TAG_REQUEST, MPI_COMM_WORLD);
+}
+
+void
+dsempi_send_work(int dst, const uint32_t *idx, uint32_t n)
+{
+	uint32_t z = 0;
+	MPI_Send(n ? idx : &z, (int)n, MPI_UINT32_T, dst, TAG_WORK, MPI_COMM_WORLD);
+}
+
+void
 dsempi_send_result(const char *line)
 {
 	MPI_Send(line, (int)strlen(line) + 1, MPI_CHAR, 0, TAG_RESULT, MPI_COMM_WORLD);
@@ -128,27 +142,34 @@ dsempi_send_done(void)
 	MPI_Send(&z, 1, MPI_CHAR, 0, TAG_DONE, MPI_COMM_WORLD);
 }
 
-int
-dsempi_poll(char **line, int *src)
+DseMsgKind
+dsempi_poll(DseMsg *m)
 {
 	MPI_Status st;
 	int flag = 0, n;
-	char *buf;
+	memset(m, 0, sizeof *m);
 	MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
 	if (!flag)
-		return 0;
-	MPI_Get_count(&st, MPI_CHAR, &n);
-	buf = xmalloc((size_t)n + 1);
-	MPI_Recv(buf, n, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-	buf[n] = 0;
-	*src = st.MPI_SOURCE;
-	if (st.MPI_TAG == TAG_DONE) {
-		free(buf);
-		*line = NULL;
-		return 2;
+		return m->kind = DSEMSG_NONE;
+	m->src = st.MPI_SOURCE;
+	if (st.MPI_TAG == TAG_WORK) {
+		MPI_Get_count(&st, MPI_UINT32_T, &n);
+		m->idx = xmalloc(sizeof(uint32_t) * ((size_t)n + 1));
+		MPI_Recv(m->idx, n, MPI_UINT32_T, st.MPI_SOURCE, TAG_WORK, MPI_COMM_WORLD,
+		         MPI_STATUS_IGNORE);
+		m->n = (uint32_t)n;
+		return m->kind = DSEMSG_WORK;
 	}
-	*line = buf;
-	return 1;
+	MPI_Get_count(&st, MPI_CHAR, &n);
+	m->line = xmalloc((size_t)n + 1);
+	MPI_Recv(m->line, n, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
+	         MPI_STATUS_IGNORE);
+	m->line[n] = 0;
+	if (st.MPI_TAG == TAG_RESULT)
+		return m->kind = DSEMSG_RESULT;
+	free(m->line);
+	m->line = NULL;
+	return m->kind = st.MPI_TAG == TAG_DONE ? DSEMSG_DONE : DSEMSG_REQUEST;
 }
 
 void

@@ -66,14 +66,11 @@ csv_num(Buf *b, double v)
 		bprintf(b, ",%.10g", v);
 }
 
-static int
-want_accuracy(const DseSweep *s)
+/* signed_obj: objective k of r as a value to minimise (maximised objectives negated). */
+static double
+signed_obj(const DseResult *r, int k)
 {
-	int k;
-	for (k = 0; k < s->nobj; k++)
-		if (s->obj[k] == DSE_O_ACCURACY)
-			return 1;
-	return 0;
+	return dse_objs[k].maximise ? -r->obj[k] : r->obj[k];
 }
 
 static void
@@ -84,11 +81,14 @@ csv_header(const DseSweep *s, Buf *b)
 	for (j = 0; j < s->ncols; j++)
 		bprintf(b, ",%s", hw_params[s->cols[j]].path);
 	for (k = 0; k < DSE_NOBJ; k++)
-		if (k != DSE_O_ACCURACY || want_accuracy(s))
+		if (k != DSE_O_ACCURACY || s->accuracy)
 			bprintf(b, ",%s", dse_objs[k].name);
-	for (k = 0; k < s->nwl; k++)
+	for (k = 0; k < s->nwl; k++) {
 		bprintf(b, ",%s.cycles,%s.latency_s,%s.energy_j,%s.output_error", s->wl[k].name,
 		        s->wl[k].name, s->wl[k].name, s->wl[k].name);
+		if (s->wl[k].has_eval)
+			bprintf(b, ",%s.accuracy", s->wl[k].name);
+	}
 	bprintf(b, ",mode,reason\n");
 }
 
@@ -101,14 +101,9 @@ csv_row(const DseSweep *s, const DsePoint *p, const DseResult *r, Buf *b)
 		bprintf(b, ",");
 		csv_field(b, p->val[j] ? p->val[j] : "");
 	}
-	for (k = 0; k < DSE_NOBJ; k++) {
-		if (k == DSE_O_ACCURACY) {
-			if (want_accuracy(s))
-				bprintf(b, ",not evaluated");
-			continue;
-		}
-		csv_num(b, r->feasible ? r->obj[k] : NAN);
-	}
+	for (k = 0; k < DSE_NOBJ; k++)
+		if (k != DSE_O_ACCURACY || s->accuracy)
+			csv_num(b, r->feasible ? r->obj[k] : NAN);
 	for (k = 0; k < s->nwl; k++) {
 		if (r->feasible && k < r->nwl)
 			bprintf(b, ",%" PRIu64, r->wl[k].cycles);
@@ -117,6 +112,8 @@ csv_row(const DseSweep *s, const DsePoint *p, const DseResult *r, Buf *b)
 		csv_num(b, r->feasible && k < r->nwl ? r->wl[k].latency_s : NAN);
 		csv_num(b, r->feasible && k < r->nwl ? r->wl[k].energy_j : NAN);
 		csv_num(b, r->feasible && k < r->nwl ? r->wl[k].output_error : NAN);
+		if (s->wl[k].has_eval)
+			csv_num(b, r->feasible && k < r->nwl ? r->wl[k].accuracy : NAN);
 	}
 	bprintf(b, ",%s,", r->estimate ? "estimate" : "simulated");
 	csv_field(b, r->feasible ? "" : r->reason);
@@ -148,10 +145,7 @@ point_json(const DseSweep *s, const DsePoint *p, const DseResult *r)
 		return o;
 	}
 	for (k = 0; k < DSE_NOBJ; k++)
-		if (k == DSE_O_ACCURACY) {
-			if (want_accuracy(s))
-				json_object_set_new(m, "accuracy", json_string("not evaluated"));
-		} else
+		if (k != DSE_O_ACCURACY || s->accuracy)
 			json_object_set_new(m, dse_objs[k].name, jnum(r->obj[k]));
 	json_object_set_new(o, "metrics", m);
 	for (k = 0; k < s->nwl && k < r->nwl; k++) {
@@ -160,6 +154,8 @@ point_json(const DseSweep *s, const DsePoint *p, const DseResult *r)
 		json_object_set_new(w, "latency_s", jnum(r->wl[k].latency_s));
 		json_object_set_new(w, "energy_j", jnum(r->wl[k].energy_j));
 		json_object_set_new(w, "output_error", jnum(r->wl[k].output_error));
+		if (s->wl[k].has_eval)
+			json_object_set_new(w, "accuracy", jnum(r->wl[k].accuracy));
 		json_object_set_new(wl, s->wl[k].name, w);
 	}
 	json_object_set_new(o, "workloads", wl);
@@ -178,15 +174,15 @@ front_of(const DseSweep *s, const DseResult *res, uint32_t n, int a, int b, unsi
 	(void)s;
 	for (i = 0; i < n; i++) {
 		ok[i] = (unsigned char)res[i].feasible;
-		x[i] = res[i].obj[a];
-		y[i] = res[i].obj[b];
+		x[i] = signed_obj(&res[i], a);
+		y[i] = signed_obj(&res[i], b);
 	}
 	c = dse_pareto2(x, y, ok, n, front);
 	free(x), free(y), free(ok);
 	return c;
 }
 
-/* front indices sorted by objective a (then b, then index). */
+/* front indices sorted by objective a (then b, then index), best first. */
 typedef struct Key {
 	double a, b;
 	uint32_t i;
@@ -211,8 +207,8 @@ front_sorted(const DseResult *res, uint32_t n, int a, int b, const unsigned char
 	Key *k = xmalloc(sizeof(Key) * (n ? n : 1));
 	for (i = 0; i < n; i++)
 		if (front[i]) {
-			k[c].a = res[i].obj[a];
-			k[c].b = res[i].obj[b];
+			k[c].a = signed_obj(&res[i], a);
+			k[c].b = signed_obj(&res[i], b);
 			k[c++].i = i;
 		}
 	qsort(k, c, sizeof *k, by_key);
@@ -353,7 +349,7 @@ best_of(const DseResult *res, uint32_t n, int k)
 	uint32_t i, best = UINT32_MAX;
 	for (i = 0; i < n; i++)
 		if (res[i].feasible && !isnan(res[i].obj[k]) &&
-		    (best == UINT32_MAX || res[i].obj[k] < res[best].obj[k]))
+		    (best == UINT32_MAX || signed_obj(&res[i], k) < signed_obj(&res[best], k)))
 			best = i;
 	return best;
 }
@@ -377,10 +373,6 @@ dse_summary_json(const DseSweep *s, const DsePoints *pts, const DseResult *res, 
 		int ob = s->obj[k];
 		uint32_t b;
 		json_t *e;
-		if (ob == DSE_O_ACCURACY) {
-			json_object_set_new(best, "accuracy", json_string("not evaluated"));
-			continue;
-		}
 		b = best_of(res, pts->n, ob);
 		if (b == UINT32_MAX) {
 			json_object_set_new(best, dse_objs[ob].name, json_null());
@@ -436,10 +428,6 @@ dse_summary(const DseSweep *s, const DsePoints *pts, const DseResult *res, int f
 	for (k = 0; k < s->nobj; k++) {
 		int ob = s->obj[k];
 		uint32_t b;
-		if (ob == DSE_O_ACCURACY) {
-			fprintf(f, "  best %-13s not evaluated (needs kolmo eval)\n", "accuracy");
-			continue;
-		}
 		b = best_of(res, pts->n, ob);
 		if (b == UINT32_MAX) {
 			fprintf(f, "  best %-13s none (no feasible point)\n", dse_objs[ob].name);

@@ -16,7 +16,7 @@
 #include "sweep_int.h"
 
 const DseObjInfo dse_objs[DSE_NOBJ] = {
-#define DSE_OBJ(id, name, unit, help) {name, unit, help},
+#define DSE_OBJ(id, name, unit, maximise, help) {name, unit, maximise, help},
     DSE_OBJECTIVES
 #undef DSE_OBJ
 };
@@ -577,6 +577,10 @@ obj_name(Ctx *c, yaml_node_t *n)
 	return -1;
 }
 
+static const char no_dataset[] =
+    "accuracy needs a workload with a dataset ('eval: DIR' as for kolmo eval --data); "
+    "use output_error for numerical fidelity";
+
 static int
 load_objectives(Ctx *c, yaml_node_t *vn)
 {
@@ -595,6 +599,8 @@ load_objectives(Ctx *c, yaml_node_t *vn)
 			if (s->obj[j] == o)
 				return sw_err(c, sw_node(c, *it), "objective '%s' twice",
 				              dse_objs[o].name);
+		if (o == DSE_O_ACCURACY && !s->accuracy)
+			return sw_err(c, sw_node(c, *it), "%s", no_dataset);
 		s->obj[s->nobj++] = o;
 	}
 	return 0;
@@ -622,11 +628,8 @@ load_pareto(Ctx *c, yaml_node_t *vn)
 			return -1;
 		if (a == b)
 			return sw_err(c, pn, "pareto: a pair needs two different objectives");
-		if (a == DSE_O_ACCURACY || b == DSE_O_ACCURACY)
-			return sw_err(
-			    c, pn,
-			    "pareto: accuracy is not evaluated by kolmo dse yet (it needs "
-			    "kolmo eval); use output_error for numerical fidelity");
+		if ((a == DSE_O_ACCURACY || b == DSE_O_ACCURACY) && !s->accuracy)
+			return sw_err(c, pn, "pareto: %s", no_dataset);
 		s->pareto[s->npareto][0] = a;
 		s->pareto[s->npareto][1] = b;
 		s->npareto++;
@@ -802,6 +805,14 @@ load_doc(Ctx *c)
 			                       w->opt.adc_exact, (unsigned long long)w->opt.seed,
 			                       w->opt.input_lo, w->opt.input_hi, w->opt.nsynth);
 			h = fnv1a64(buf, len, h);
+			if (w->has_eval) {
+				len = (size_t)snprintf(
+				    buf, sizeof buf, "eval %016llx %u %.17g %.17g %.17g",
+				    (unsigned long long)w->data.hash, w->eval_samples,
+				    w->eval_so.g_sigma, w->eval_so.stuck_prob,
+				    w->eval_so.read_noise);
+				h = fnv1a64(buf, len, h);
+			}
 		}
 		h = fnv1a64(&s->auto_mesh, sizeof s->auto_mesh, h);
 		s->hash = h;
@@ -911,6 +922,7 @@ dse_sweep_free(DseSweep *s)
 		free(w->shown);
 		free(w->text);
 		free(w->base_dir);
+		eval_data_free(&w->data);
 	}
 	free(s->wl);
 	free(s->params);

@@ -10,6 +10,7 @@
 
 #include "dse.h"
 #include "ir.h"
+#include "onnx.h"
 #include "sweep_int.h"
 
 /* ---- workloads ---- */
@@ -125,6 +126,109 @@ load_options(Ctx *c, DseWorkload *w, yaml_node_t *on)
 	return 0;
 }
 
+/* graph_io: the per-sample input width and output count of a one-input, one-output graph (the
+ * last dimension of each), to check a dataset against; 0 when the graph has another form (the
+ * compiler then says why). */
+static void
+graph_io(const Graph *g, uint32_t *nin, uint32_t *nout, const char **in_name)
+{
+	const IrTensor *in = NULL;
+	uint32_t i, ninputs = 0;
+	*nin = *nout = 0;
+	*in_name = "input";
+	for (i = 0; i < g->ntensors; i++)
+		if (g->tensors[i].kind == IR_INPUT) {
+			in = &g->tensors[i];
+			ninputs++;
+		}
+	if (ninputs != 1 || g->noutputs != 1 || g->outputs[0].t >= g->ntensors)
+		return;
+	*in_name = in->name;
+	if (in->type.rank >= 1 && in->type.rank <= 2)
+		*nin = (uint32_t)in->type.dim[in->type.rank - 1];
+	{
+		const IrType *t = &g->tensors[g->outputs[0].t].type;
+		if (t->rank >= 1 && t->rank <= 2)
+			*nout = (uint32_t)t->dim[t->rank - 1];
+	}
+}
+
+/* load_eval: `eval: DATASET` or `eval: {data: DATASET, samples: N, g_sigma: X, stuck: P,
+ * read_noise: X}`: the dataset is read and checked against the model now, so that a missing or
+ * malformed file stops the sweep before any point runs. */
+static int
+load_eval(Ctx *c, DseWorkload *w, yaml_node_t *en, const Graph *g)
+{
+	static const char *const ok[] = {"data", "samples", "g_sigma", "stuck", "read_noise", NULL};
+	yaml_node_t *data = NULL;
+	uint32_t nin, nout;
+	const char *in_name;
+	Diag fd = {0};
+	char *path;
+	int rc;
+	sim_options_default(&w->eval_so);
+	w->eval_so.seed = w->opt.seed;
+	if (en->type == YAML_SCALAR_NODE)
+		data = en;
+	else if (en->type != YAML_MAPPING_NODE)
+		return sw_err(c, en,
+		              "eval: expected a dataset (as for kolmo eval --data) or a mapping "
+		              "{data, samples, g_sigma, stuck, read_noise}");
+	else {
+		yaml_node_pair_t *pr;
+		for (pr = en->data.mapping.pairs.start; pr < en->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
+			const char *ks;
+			char dymb[96];
+			long long x;
+			if (sw_want_scalar(c, k, "eval key"))
+				return -1;
+			ks = sw_scalar(k);
+			if (!strcmp(ks, "data"))
+				data = v;
+			else if (!strcmp(ks, "samples")) {
+				if (sw_get_int(c, v, ks, 1, UINT32_MAX, &x))
+					return -1;
+				w->eval_samples = (uint32_t)x;
+			} else if (!strcmp(ks, "g_sigma") || !strcmp(ks, "stuck") ||
+			           !strcmp(ks, "read_noise")) {
+				double *dst = !strcmp(ks, "g_sigma") ? &w->eval_so.g_sigma
+				              : !strcmp(ks, "stuck") ? &w->eval_so.stuck_prob
+				                                     : &w->eval_so.read_noise;
+				double hi = !strcmp(ks, "g_sigma") ? 10
+				            : !strcmp(ks, "stuck") ? 1
+				                                   : 1e6;
+				if (sw_get_double(c, v, ks, dst))
+					return -1;
+				if (!(*dst >= 0 && *dst <= hi))
+					return sw_err(c, v, "%s: a number in [0, %g]", ks, hi);
+			} else
+				return sw_err(c, k, "unknown eval key '%s'%s (expected %s)", ks,
+				              sw_dym(dymb, sizeof dymb, sw_closest_of(ks, ok)),
+				              "data, samples, g_sigma, stuck, read_noise");
+		}
+		if (!data)
+			return sw_err(c, en, "eval: 'data' (the dataset) is required");
+	}
+	if (sw_want_scalar(c, data, "data"))
+		return -1;
+	graph_io(g, &nin, &nout, &in_name);
+	path = sw_resolve(c, sw_scalar(data));
+	rc = eval_data_load(path, nin, nout, in_name, &w->data, &fd);
+	free(path);
+	if (rc) {
+		/* the file and the reason, without the diagnostic's "error: " tag */
+		char msg[600], *e;
+		snprintf(msg, sizeof msg, "%.*s", (int)strcspn(fd.msg, "\n"), fd.msg);
+		if ((e = strstr(msg, "error: ")))
+			memmove(e, e + 7, strlen(e + 7) + 1);
+		return sw_err(c, data, "eval: dataset %s", msg);
+	}
+	w->has_eval = 1;
+	c->s->accuracy = 1;
+	return 0;
+}
+
 int
 sw_load_workloads(Ctx *c, yaml_node_t *vn)
 {
@@ -140,7 +244,8 @@ sw_load_workloads(Ctx *c, yaml_node_t *vn)
 	s->wl = xcalloc((size_t)s->nwl, sizeof(DseWorkload));
 	i = 0;
 	for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++, i++) {
-		yaml_node_t *m = sw_node(c, *it), *model = NULL, *name = NULL, *opts = NULL;
+		yaml_node_t *m = sw_node(c, *it), *model = NULL, *name = NULL, *opts = NULL,
+		            *ev = NULL;
 		DseWorkload *w = &s->wl[i];
 		yaml_node_pair_t *pr;
 		Graph *g;
@@ -164,11 +269,13 @@ sw_load_workloads(Ctx *c, yaml_node_t *vn)
 					name = v;
 				else if (!strcmp(sw_scalar(k), "options"))
 					opts = v;
+				else if (!strcmp(sw_scalar(k), "eval"))
+					ev = v;
 				else
 					return sw_err(
 					    c, k,
 					    "unknown workload key '%s' (expected model, name, "
-					    "options)",
+					    "options, eval)",
 					    sw_scalar(k));
 			}
 		if (!model)
@@ -216,8 +323,8 @@ sw_load_workloads(Ctx *c, yaml_node_t *vn)
 			w->base_dir = xstrdup(dirname(tmp));
 		}
 		/* Parse once now: a model that does not parse stops the sweep before any work. */
-		g = ir_parse_mem(w->text, w->len, w->path, w->base_dir, IR_PARSE_LOAD_WEIGHTS,
-		                 c->d);
+		g = onnx_model_load_mem(w->text, w->len, w->path, w->base_dir,
+		                        IR_PARSE_LOAD_WEIGHTS, c->d);
 		if (!g)
 			return -1;
 		if (ir_verify(g, c->d)) {
@@ -225,6 +332,10 @@ sw_load_workloads(Ctx *c, yaml_node_t *vn)
 			return -1;
 		}
 		layer_fractions(w, g);
+		if (ev && load_eval(c, w, ev, g)) {
+			ir_free(g);
+			return -1;
+		}
 		ir_free(g);
 	}
 	return 0;

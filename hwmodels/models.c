@@ -153,6 +153,7 @@ hw_model(const HwArch *a, HwModel *m)
 		c[HW_C_xbar].leak_w = mem_leak_w(R * C / 8.0, 0);
 	}
 	e[HW_ACT_xbar_write_row] = C * a->mvmu.write_pj_per_cell;
+	e[HW_ACT_xbar_write_col] = R * a->mvmu.write_pj_per_cell;
 	c[HW_C_xbar].peak_rate_per_s = R * Cin / mvm_s;
 	c[HW_C_xbar].peak_action = HW_ACT_xbar_row_activate;
 

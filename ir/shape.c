@@ -277,6 +277,16 @@ shape_mul(IrShapeCtx *c)
 {
 	return elementwise2(c);
 }
+static int
+shape_sub(IrShapeCtx *c)
+{
+	return elementwise2(c);
+}
+static int
+shape_div(IrShapeCtx *c)
+{
+	return elementwise2(c);
+}
 
 static int
 unary(IrShapeCtx *c)
@@ -296,6 +306,16 @@ shape_relu(IrShapeCtx *c)
 }
 static int
 shape_exp(IrShapeCtx *c)
+{
+	return unary(c);
+}
+static int
+shape_sigmoid(IrShapeCtx *c)
+{
+	return unary(c);
+}
+static int
+shape_tanh(IrShapeCtx *c)
 {
 	return unary(c);
 }

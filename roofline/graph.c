@@ -233,9 +233,15 @@ node_desc(Ctx *x, IrNodeId nid, RfOpDesc *o, Diag *d)
 	}
 	case IR_OP_add:
 	case IR_OP_mul:
+	case IR_OP_sub:
+	case IR_OP_div:
 	case IR_OP_relu:
 	case IR_OP_exp:
 		o->vfu_ops = out_e;
+		return 0;
+	case IR_OP_sigmoid:
+	case IR_OP_tanh:
+		o->vfu_ops = OPS_SILU * out_e; /* one exp and one division, like SiLU */
 		return 0;
 	case IR_OP_silu:
 		o->vfu_ops = OPS_SILU * out_e;

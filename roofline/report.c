@@ -69,7 +69,12 @@ print_row(FILE *f, const RfOpCost *o, int sim)
 			fprintf(f, "  %10.3g %6.2fx", o->sim_energy_j,
 			        o->energy_dyn_j > 0 ? o->sim_energy_j / o->energy_dyn_j : 0);
 		else
-			fprintf(f, "  %10s", "-");
+			fprintf(f, "  %10s %7s", "-", "");
+		if (o->sim_matched && o->sim_latency_s > 0)
+			fprintf(f, " %10.3g %7.1f%%", o->sim_latency_s,
+			        100 * o->latency_s / o->sim_latency_s);
+		else
+			fprintf(f, " %10s %8s", "-", "-");
 	}
 	fputc('\n', f);
 }
@@ -103,10 +108,10 @@ rf_model_print(const RfModel *m, FILE *f)
 	        m->fits ? "resident" : "does not fit, the rest is streamed from DRAM");
 	fprintf(f, "%-14s %-16s %8s %8s %7s %7s %7s %7s %7s %-13s %-6s %10s %10s%s\n", "op", "kind",
 	        "work", "dense", "array", "spad", "tmem", "noc", "dram", "intensity", "bound",
-	        "latency", "energy", m->have_sim ? "  sim E(dyn)  ratio" : "");
+	        "latency", "energy", m->have_sim ? "  sim E(dyn)   ratio  sim time  of bound" : "");
 	fprintf(f, "%-14s %-16s %8s %8s %7s %7s %7s %7s %7s %-13s %-6s %10s %10s%s\n", "", "",
 	        "ops", "ops", "B", "B", "B", "B", "B", "ops/B@level", "", "s", "J",
-	        m->have_sim ? "           J" : "");
+	        m->have_sim ? "           J                 s" : "");
 	for (i = 0; i < m->nops; i++)
 		print_row(f, &m->ops[i], m->have_sim);
 	print_row(f, &m->total, 0);
@@ -185,10 +190,17 @@ op_json(const RfOpCost *o, int with_sim)
 	json_object_set_new(j, "energy_dynamic_j", json_real(o->energy_dyn_j));
 	json_object_set_new(j, "energy_leakage_j", json_real(o->energy_leak_j));
 	json_object_set_new(j, "energy_by_resource_j", per_res(o->energy_res_j, -1));
-	if (with_sim && o->sim_matched)
-		json_object_set_new(j, "sim",
-		                    json_pack("{s:f,s:o}", "energy_dynamic_j", o->sim_energy_j,
-		                              "traffic_bytes", per_res(o->sim_bytes, RF_MEMORY)));
+	if (with_sim && o->sim_matched) {
+		json_t *sj = json_pack("{s:f,s:o}", "energy_dynamic_j", o->sim_energy_j,
+		                       "traffic_bytes", per_res(o->sim_bytes, RF_MEMORY));
+		if (o->sim_latency_s > 0) {
+			/* achieved / attainable: the bound's share of the simulated time */
+			json_object_set_new(sj, "latency_s", json_real(o->sim_latency_s));
+			json_object_set_new(sj, "of_bound",
+			                    json_real(o->latency_s / o->sim_latency_s));
+		}
+		json_object_set_new(j, "sim", sj);
+	}
 	return j;
 }
 

@@ -125,7 +125,8 @@ typedef struct RfOpCost {
 	double energy_dyn_j, energy_leak_j, energy_j;
 	/* from the simulator (rf_stats_apply); sim_matched 0 when no layer has this name */
 	int sim_matched;
-	double sim_energy_j; /* dynamic */
+	double sim_energy_j;  /* dynamic */
+	double sim_latency_s; /* first issue to last completion of its code (0: not in the stats) */
 	double sim_bytes[RF_NRES];
 } RfOpCost;
 

@@ -26,8 +26,9 @@ traffic(const RfCeilings *c, json_t *acts, double *bytes)
 	bytes[RF_R_spad] =
 	    action(acts, HW_ACT_spad_read_byte) + action(acts, HW_ACT_spad_write_byte);
 	bytes[RF_R_noc] = action(acts, HW_ACT_noc_flit_hop) * c->arch.noc.flit_bits / 8.0;
-	bytes[RF_R_array] =
-	    action(acts, HW_ACT_xbar_write_row) / c->slices * c->cols * c->weight_bits / 8.0;
+	bytes[RF_R_array] = (action(acts, HW_ACT_xbar_write_row) * c->cols +
+	                     action(acts, HW_ACT_xbar_write_col) * c->rows) /
+	                    c->slices * c->weight_bits / 8.0;
 }
 
 static int
@@ -89,6 +90,7 @@ rf_stats_apply(RfModel *m, const char *path, Diag *d)
 				continue;
 			o->sim_matched = 1;
 			o->sim_energy_j = num(l, "energy_j", &e) ? 0 : e;
+			o->sim_latency_s = num(l, "latency_s", &e) ? 0 : e;
 			traffic(&m->c, json_object_get(l, "actions"), o->sim_bytes);
 			hit = 1;
 			break;

@@ -276,6 +276,7 @@ module kolmo_core #(
       OP_TOPP: return OWNED_TOPP;
       OP_MVM: return OWNED_MVM;
       OP_XBW: return OWNED_XBW;
+      OP_XBWT: return OWNED_XBWT;
       default: return 64'h0;
     endcase
   endfunction
@@ -1063,7 +1064,7 @@ module kolmo_core #(
         end
         done = cyc == t_end;
       end
-      OP_MVM, OP_XBW: begin
+      OP_MVM, OP_XBW, OP_XBWT: begin
         int unsigned u = f_unit(ir);
         if (u >= prm[P_NMVMU] || u_cols[u] == 0) do_fault(F_UNIT);
         else if (op == OP_MVM && f_nbits(ir) > prm[P_INPUT_BITS]) do_fault(F_MVM_BITS);
@@ -1071,19 +1072,24 @@ module kolmo_core #(
           if (op == OP_MVM) begin
             if (mvm_start(u, ir)) done = 1'b1;
           end else begin
-            // xbw: program rows [rA, rA + rC) from the scratchpad; busy rC x write cycles
-            int unsigned row = r(f_a(ir)), n = r(f_c(ir)), cols = 32'(u_cols[u]);
+            // xbw: program rows [rA, rA + rC) from the scratchpad; xbwt: columns (each source
+            // vector one column). Busy rC x write cycles.
+            logic tr = op == OP_XBWT;
+            int unsigned first = r(f_a(ir)), n = r(f_c(ir));
+            int unsigned len = tr ? 32'(u_rows[u]) : 32'(u_cols[u]);
+            int unsigned lim_n = tr ? 32'(u_cols[u]) : 32'(u_rows[u]);
             logic [1:0] ty = f_tin(ir);
             int unsigned sz = tsize(ty);
             longint lim = longint'(1) << (prm[P_WEIGHT_BITS] - 1);
-            if (64'(row) + 64'(n) > 64'(u_rows[u]) || !vok(64'(r(f_b(ir))), 64'(n) * cols, sz))
+            if (64'(first) + 64'(n) > 64'(lim_n) || !vok(64'(r(f_b(ir))), 64'(n) * len, sz))
               do_fault(F_XBW);
             else begin
               for (int unsigned rr = 0; rr < n && !fault; rr++)
-                for (int unsigned j = 0; j < cols && !fault; j++) begin
-                  longint w = sp_ld(64'(r(f_b(ir))) + (64'(rr) * cols + 64'(j)) * sz, ty);
+                for (int unsigned j = 0; j < len && !fault; j++) begin
+                  longint w = sp_ld(64'(r(f_b(ir))) + (64'(rr) * len + 64'(j)) * sz, ty);
                   if (w < -lim || w >= lim) do_fault(F_XBW);
-                  else write_weight(u, row + rr, j, w);
+                  else if (tr) write_weight(u, j, first + rr, w);
+                  else write_weight(u, first + rr, j, w);
                 end
               if (!fault) begin
                 if (n != 0) begin  // writing: busy for n x write_row_cycles, no result
@@ -1091,8 +1097,8 @@ module kolmo_core #(
                   u_left[u] = n * prm[P_WRITE_CYC] - 1;
                   u_xbw[u] = 1'b1;
                 end
-                count(ACT_xbar_write_row, 64'(n) * prm[P_SLICES]);
-                count(ACT_spad_read_byte, 64'(n) * cols * sz);
+                count(tr ? ACT_xbar_write_col : ACT_xbar_write_row, 64'(n) * prm[P_SLICES]);
+                count(ACT_spad_read_byte, 64'(n) * len * sz);
                 done = 1'b1;
               end
             end

@@ -328,10 +328,12 @@ static void
 blk_xbw(Gen *g)
 {
 	int u = (int)(rnd(g) % (unsigned)g->units);
-	uint32_t n = (uint32_t)range(g, 0, g->urows[u] < XBW_ROWS ? g->urows[u] : XBW_ROWS);
-	Insn in = mk(OP_xbw);
+	int tr = chance(g, 50); /* xbwt writes columns, xbw rows */
+	uint32_t lim = tr ? g->ucols[u] : g->urows[u];
+	uint32_t n = (uint32_t)range(g, 0, lim < XBW_ROWS ? lim : XBW_ROWS);
+	Insn in = mk(tr ? OP_xbwt : OP_xbw);
 	in.tin = in.tout = (uint8_t)g->xs_ty;
-	li(g, REG_A1, range(g, 0, g->urows[u] - n));
+	li(g, REG_A1, range(g, 0, lim - n));
 	li(g, REG_A2, g->xs);
 	li(g, REG_A3, n);
 	in.a = REG_A1;

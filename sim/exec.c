@@ -485,9 +485,11 @@ sim_exec(Sim *s, Core *c)
 {
 	X x;
 	int r;
+	uint64_t *span;
 	if (c->pc >= c->ncode)
 		return sim_fault(s, c, "pc %u is outside the program (%u instructions)", c->pc,
 		                 c->ncode);
+	span = &c->lspan[2 * (size_t)c->pc_layer[c->pc]];
 	x.s = s;
 	x.c = c;
 	x.in = &c->code[c->pc];
@@ -507,6 +509,10 @@ sim_exec(Sim *s, Core *c)
 		    .unit_busy[isa_info(x.in->op)->unit] += x.L;
 	if (s->trace)
 		sim_trace_insn(s, c, x.in, c->now, x.L);
+	if (c->now < span[0])
+		span[0] = c->now;
+	if (c->now + x.L > span[1])
+		span[1] = c->now + x.L;
 	c->now += x.L;
 	if (c->state != CORE_HALTED)
 		c->pc = x.next;

@@ -467,13 +467,16 @@ ex_mvm(X *x)
 	return 0;
 }
 
-int
-ex_xbw(X *x)
+/* xbw and xbwt: rC vectors from spad rB written as rows (xbw) or columns (xbwt) rA.. of the
+ * unit's programmed matrix; one write cycle per vector. */
+static int
+x_write(X *x, int transpose)
 {
 	const Insn *in = x->in;
 	Mvmu *u = unit(x);
-	uint32_t row = R(in->a), n = R(in->c), r, j;
+	uint32_t first = R(in->a), n = R(in->c), len, lim, i, j;
 	unsigned sz = isa_type_size(in->tin);
+	const char *what = transpose ? "columns" : "rows";
 	int64_t lo = -(1ll << (x->s->p.weight_bits - 1)),
 	        hi = (1ll << (x->s->p.weight_bits - 1)) - 1;
 	uint8_t *src;
@@ -481,26 +484,44 @@ ex_xbw(X *x)
 	if (!u)
 		return -1;
 	if (!u->programmed)
-		return sim_fault(x->s, x->c, "xbw on MVMU %u, which has no programmed shape",
-		                 in->unit);
-	if ((uint64_t)row + n > u->rows)
-		return sim_fault(x->s, x->c, "xbw rows [%u, %llu) beyond the %u programmed rows",
-		                 row, (unsigned long long)row + n, u->rows);
-	if (x_vec(x, R(in->b), n * u->cols, in->tin, "xbw source", &src))
+		return sim_fault(x->s, x->c, "%s on MVMU %u, which has no programmed shape",
+		                 isa_info(in->op)->name, in->unit);
+	len = transpose ? u->rows : u->cols;
+	lim = transpose ? u->cols : u->rows;
+	if ((uint64_t)first + n > lim)
+		return sim_fault(x->s, x->c, "%s %s [%u, %llu) beyond the %u programmed %s",
+		                 isa_info(in->op)->name, what, first, (unsigned long long)first + n,
+		                 lim, what);
+	if (x_vec(x, R(in->b), n * len, in->tin, "crossbar write source", &src))
 		return -1;
-	for (r = 0; r < n; r++)
-		for (j = 0; j < u->cols; j++) {
-			int64_t v = x_ld(src + ((size_t)r * u->cols + j) * sz, in->tin);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < len; j++) {
+			int64_t v = x_ld(src + ((size_t)i * len + j) * sz, in->tin);
+			size_t at = transpose ? (size_t)j * u->cols + first + i
+			                      : (size_t)(first + i) * u->cols + j;
 			if (v < lo || v > hi)
-				return sim_fault(x->s, x->c,
-				                 "xbw weight %lld does not fit in %u bits",
-				                 (long long)v, x->s->p.weight_bits);
-			u->w[(size_t)(row + r) * u->cols + j] = (int32_t)v;
+				return sim_fault(
+				    x->s, x->c, "%s weight %lld does not fit in %u bits",
+				    isa_info(in->op)->name, (long long)v, x->s->p.weight_bits);
+			u->w[at] = (int32_t)v;
 		}
 	start = unit_start(x, u);
 	u->busy_until = start + t_xbw(&x->s->p, n);
 	x_busy(x, U_MVMU, u->busy_until - start);
-	COUNT(HW_ACT_xbar_write_row, (uint64_t)n * x->s->p.slices);
-	COUNT(HW_ACT_spad_read_byte, (uint64_t)n * u->cols * sz);
+	COUNT(transpose ? HW_ACT_xbar_write_col : HW_ACT_xbar_write_row,
+	      (uint64_t)n * x->s->p.slices);
+	COUNT(HW_ACT_spad_read_byte, (uint64_t)n * len * sz);
 	return 0;
+}
+
+int
+ex_xbw(X *x)
+{
+	return x_write(x, 0);
+}
+
+int
+ex_xbwt(X *x)
+{
+	return x_write(x, 1);
 }

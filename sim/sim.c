@@ -293,6 +293,9 @@ sim_new(const HwArch *arch, const KProg *prog, const SimOptions *opt, Sim **out,
 	for (i = 0; i < prog->ncores; i++) {
 		Core *c = &s->tiles[prog->cores[i]->tile].cores[prog->cores[i]->core];
 		c->counts = xcalloc(s->nlayers, sizeof(SimCounts));
+		c->lspan = xcalloc(2 * (size_t)s->nlayers, sizeof(uint64_t));
+		for (k = 0; k < s->nlayers; k++)
+			c->lspan[2 * k] = UINT64_MAX;
 		c->state = c->ncode ? CORE_RUN : CORE_HALTED;
 		s->all[s->nall++] = c;
 	}
@@ -340,6 +343,7 @@ sim_free(Sim *s)
 				free(c->spad);
 				free(c->pc_layer);
 				free(c->counts);
+				free(c->lspan);
 			}
 			free(tl->cores);
 			free(tl->tmem);
@@ -518,8 +522,10 @@ finish_stats(Sim *s)
 	uint32_t i, l, a;
 	st->layers = xcalloc(s->nlayers, sizeof(SimLayerStats));
 	st->nlayers = s->nlayers;
-	for (l = 0; l < s->nlayers; l++)
+	for (l = 0; l < s->nlayers; l++) {
 		st->layers[l].name = s->layer_names[l];
+		st->layers[l].first_cycle = UINT64_MAX;
+	}
 	for (i = 0; i < s->nall; i++) {
 		Core *c = s->all[i];
 		SimCoreStats *cs = &st->cores[i];
@@ -533,11 +539,17 @@ finish_stats(Sim *s)
 		st->instructions += c->icount;
 		if (c->now > st->cycles)
 			st->cycles = c->now;
-		for (l = 0; l < s->nlayers; l++)
+		for (l = 0; l < s->nlayers; l++) {
+			SimLayerStats *ls = &st->layers[l];
 			for (a = 0; a < HW_NACTIONS; a++) {
-				st->layers[l].counts.act[a] += c->counts[l].act[a];
+				ls->counts.act[a] += c->counts[l].act[a];
 				st->counts.act[a] += c->counts[l].act[a];
 			}
+			if (c->lspan[2 * l] < ls->first_cycle)
+				ls->first_cycle = c->lspan[2 * l];
+			if (c->lspan[2 * l + 1] > ls->last_cycle)
+				ls->last_cycle = c->lspan[2 * l + 1];
+		}
 	}
 	/* Instructions per layer: from the per-pc layer map and per-layer fetch counts. */
 	for (l = 0; l < s->nlayers; l++)

@@ -50,6 +50,9 @@ typedef struct SimLayerStats {
 	const char *name; /* "(none)" for code outside any layer symbol */
 	uint64_t instructions;
 	SimCounts counts;
+	/* the layer's time on the chip: the first cycle any core issued one of its instructions and
+	 * the last cycle one of them completed (UINT64_MAX and 0 when none ran) */
+	uint64_t first_cycle, last_cycle;
 } SimLayerStats;
 
 typedef struct SimStats {

@@ -65,6 +65,7 @@ typedef struct Core {
 	uint64_t icount;
 	uint32_t rx_addr, rx_len; /* the last completed recv's payload range */
 	SimCounts *counts;        /* per layer: nlayers + 1 rows */
+	uint64_t *lspan;          /* per layer: first issue cycle, last completion cycle */
 } Core;
 
 typedef struct Msg {

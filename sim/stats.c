@@ -119,6 +119,16 @@ sim_stats_json(const Sim *s, const HwArch *arch)
 		json_object_set_new(l, "instructions",
 		                    json_integer((json_int_t)st->layers[i].instructions));
 		json_object_set_new(l, "energy_j", json_real(dyn));
+		if (st->layers[i].last_cycle > 0) {
+			json_object_set_new(l, "first_cycle",
+			                    json_integer((json_int_t)st->layers[i].first_cycle));
+			json_object_set_new(l, "last_cycle",
+			                    json_integer((json_int_t)st->layers[i].last_cycle));
+			json_object_set_new(l, "latency_s",
+			                    json_real((double)(st->layers[i].last_cycle -
+			                                       st->layers[i].first_cycle) /
+			                              s->p.clock_hz));
+		}
 		json_object_set_new(l, "actions", counts_json(&st->layers[i].counts));
 		json_array_append_new(layers, l);
 	}

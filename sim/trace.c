@@ -70,7 +70,7 @@ sim_trace_insn(Sim *s, const Core *c, const Insn *in, uint64_t start, uint64_t c
 	uint64_t dur = cycles;
 	if (t->events >= TRACE_MAX_EVENTS)
 		return;
-	if (in->op == OP_mvm || in->op == OP_xbw) {
+	if (in->op == OP_mvm || in->op == OP_xbw || in->op == OP_xbwt) {
 		/* Show the MVMU's own busy time on its track. */
 		dur = c->mvmu[in->unit].busy_until - start;
 	}

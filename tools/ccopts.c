@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ccopts.h"
+#include "onnx.h"
 
 int
 ccjob_load(const CliCmd *cmd, const CliArgs *a, CcJob *j, Diag *d)
@@ -48,7 +49,7 @@ ccjob_load(const CliCmd *cmd, const CliArgs *a, CcJob *j, Diag *d)
 	}
 	if (hw_arch_load(&j->arch, cli_opt(cmd, a, "arch"), d))
 		return -1;
-	j->g = ir_parse_file(a->pos[0], 0, d);
+	j->g = onnx_model_load(a->pos[0], 0, d);
 	if (!j->g)
 		return -1;
 	if ((v = cli_opt(cmd, a, "max-weight-elems"))) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "onnx.h"
 #include "ir.h"
 
 static const CliOpt opts[] = {
@@ -15,7 +16,7 @@ run(const CliCmd *cmd, CliArgs *a)
 {
 	const char *out = cli_opt(cmd, a, "output");
 	Diag d = {0};
-	Graph *g = ir_parse_file(a->pos[0], 0, &d);
+	Graph *g = onnx_model_load(a->pos[0], 0, &d);
 	int r = 0;
 	if (!g || ir_verify(g, &d) != 0) {
 		ir_free(g);

@@ -93,6 +93,7 @@ run(const CliCmd *cmd, CliArgs *a)
 			json_object_set_new(r, "points_per_s", json_real(rate));
 			json_object_set_new(r, "threads", json_integer(o.threads));
 			json_object_set_new(r, "ranks", json_integer(size));
+			json_object_set_new(r, "by_other_ranks", json_integer(info.by_others));
 			json_object_set_new(js, "run", r);
 			json_object_set_new(js, "out", json_string(o.out_dir));
 			json_dumpf(js, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -2,15 +2,14 @@
  * model on the simulated hardware, beside the float reference, with latency and energy per
  * inference; optionally swept over a non-ideality (ADC bits, conductance variation, stuck cells,
  * read noise) and plotted with gnuplot. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ccopts.h"
+#include "eval.h"
 #include "sim.h"
 
 static const CliOpt opts[] = {
@@ -34,17 +33,10 @@ static const char *const sweep_names[] = {"", "adc_bits", "g_sigma", "stuck", "r
 static const char *const sweep_labels[] = {"", "ADC bits", "conductance sigma (relative)",
                                            "stuck-cell probability", "read noise (LSB)"};
 
-typedef struct Data {
-	char xpath[1100], ypath[1100], name[256];
-	float *x;   /* [n, nin] */
-	int32_t *y; /* [n] */
-	uint32_t n;
-} Data;
-
+/* One evaluated condition: the swept value and the tally. */
 typedef struct Point {
 	double value;
-	uint32_t correct, n;
-	double lat_sum, energy_sum;
+	EvalScore sc;
 } Point;
 
 static int
@@ -68,108 +60,6 @@ ends_with(const char *s, const char *suf)
 	return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
-/* D is a directory with exactly one NAME_x.npy / NAME_y.npy pair, or a prefix DIR/NAME. */
-static int
-find_data(const char *spec, Data *ds, Diag *d)
-{
-	struct stat st;
-	if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
-		DIR *dir = opendir(spec);
-		struct dirent *e;
-		int found = 0;
-		char names[1024] = "";
-		if (!dir)
-			return diag_err(d, spec, "cannot open directory: %s", strerror(errno));
-		while ((e = readdir(dir))) {
-			char y[1200];
-			size_t n = strlen(e->d_name);
-			if (!ends_with(e->d_name, "_x.npy") || n - 6 >= sizeof ds->name)
-				continue;
-			snprintf(y, sizeof y, "%s/%.*s_y.npy", spec, (int)(n - 6), e->d_name);
-			if (stat(y, &st) != 0)
-				continue;
-			/* the lexicographically first pair is kept, the others are named */
-			if (!found || strncmp(e->d_name, ds->name, n - 6) < 0)
-				snprintf(ds->name, sizeof ds->name, "%.*s", (int)(n - 6),
-				         e->d_name);
-			found++;
-			if (strlen(names) + n < sizeof names - 8)
-				snprintf(names + strlen(names), sizeof names - strlen(names),
-				         "%s%.*s", found > 1 ? ", " : "", (int)(n - 6), e->d_name);
-		}
-		closedir(dir);
-		if (!found)
-			return diag_err(
-			    d, spec,
-			    "no dataset here: need NAME_x.npy (samples) with NAME_y.npy "
-			    "(labels)");
-		if (found > 1)
-			return diag_err(d, spec,
-			                "several datasets here (%s): give the prefix, e.g. --data "
-			                "%s/%s",
-			                names, spec, ds->name);
-		snprintf(ds->xpath, sizeof ds->xpath, "%s/%s_x.npy", spec, ds->name);
-		snprintf(ds->ypath, sizeof ds->ypath, "%s/%s_y.npy", spec, ds->name);
-	} else {
-		const char *base = strrchr(spec, '/');
-		snprintf(ds->name, sizeof ds->name, "%s", base ? base + 1 : spec);
-		snprintf(ds->xpath, sizeof ds->xpath, "%s_x.npy", spec);
-		snprintf(ds->ypath, sizeof ds->ypath, "%s_y.npy", spec);
-	}
-	return 0;
-}
-
-static int
-load_data(const char *spec, uint32_t nin, uint32_t nclass, const char *in_name, Data *ds, Diag *d)
-{
-	Npy x, y;
-	uint64_t i;
-	int rc = 0;
-	if (find_data(spec, ds, d) || npy_read_file(ds->xpath, 1ull << 30, &x, d))
-		return -1;
-	if (npy_read_file(ds->ypath, 1ull << 28, &y, d)) {
-		npy_free(&x);
-		return -1;
-	}
-	if (x.rank < 1 || x.dims[0] == 0 || x.dims[0] > UINT32_MAX || x.count / x.dims[0] != nin)
-		rc = diag_err(d, ds->xpath,
-		              "samples must be an [N, %u] array for model input '%s' (%u values "
-		              "each)",
-		              nin, in_name, nin);
-	else if (y.rank != 1 || y.dims[0] != x.dims[0])
-		rc = diag_err(d, ds->ypath,
-		              "labels must be an [N] array with N = %llu (the samples)",
-		              (unsigned long long)x.dims[0]);
-	else if (y.type == NPY_F32 || y.type == NPY_F64)
-		rc = diag_err(d, ds->ypath, "labels must be integers, not %s",
-		              npy_type_names[y.type]);
-	if (!rc) {
-		ds->n = (uint32_t)x.dims[0];
-		ds->x = xmalloc(sizeof(float) * x.count + 1);
-		ds->y = xmalloc(sizeof(int32_t) * ds->n + 1);
-		for (i = 0; i < x.count && !rc; i++) {
-			double v = npy_get_f64(&x, i);
-			if (!isfinite(v))
-				rc = diag_err(
-				    d, ds->xpath, "sample %llu, element %llu is not finite",
-				    (unsigned long long)(i / nin), (unsigned long long)(i % nin));
-			ds->x[i] = (float)v;
-		}
-		for (i = 0; i < ds->n && !rc; i++) {
-			double v = npy_get_f64(&y, i);
-			if (!(v >= 0 && v < nclass))
-				rc = diag_err(
-				    d, ds->ypath,
-				    "label %llu is %g: the model has %u outputs (classes 0..%u)",
-				    (unsigned long long)i, v, nclass, nclass - 1);
-			ds->y[i] = (int32_t)v;
-		}
-	}
-	npy_free(&x);
-	npy_free(&y);
-	return rc;
-}
-
 static void
 progress(uint32_t done, uint32_t total, const char *what)
 {
@@ -188,93 +78,37 @@ progress_clear(void)
 	fflush(stderr);
 }
 
-static uint32_t
-argmax(const double *v, uint32_t n)
+/* The progress bar of one evaluation, on stderr when it is a terminal. */
+typedef struct Bar {
+	const char *what;
+	uint32_t every;
+} Bar;
+
+static void
+bar_step(void *ctx, uint32_t done, uint32_t total)
 {
-	uint32_t i, b = 0;
-	for (i = 1; i < n; i++)
-		if (v[i] > v[b])
-			b = i;
-	return b;
+	const Bar *b = ctx;
+	if (done % b->every == 0 || done == total)
+		progress(done, total, b->what);
 }
 
-/* Run every sample of ds through the simulator (a fresh Sim per sample, one binary). */
+/* Run the samples through the simulator, with a progress bar on a terminal. */
 static int
-eval_point(const HwArch *arch, const KProg *p, const SimOptions *so, const Data *ds, uint32_t nin,
-           uint32_t nout, const char *what, Point *pt, Diag *d)
+eval_point(const HwArch *arch, const KProg *p, const SimOptions *so, const EvalData *ds,
+           const char *what, Point *pt, Diag *d)
 {
-	const KTensor *tin = NULL, *tout = NULL;
-	unsigned isz, osz;
-	unsigned char *buf;
-	double *yv = xmalloc(sizeof(double) * nout);
-	uint32_t i, s;
-	int tty = isatty(2), rc = 0;
-	int64_t lo, hi;
-	for (i = 0; i < p->nio; i++)
-		if (p->io[i].dir == KDIR_IN)
-			tin = &p->io[i];
-		else
-			tout = &p->io[i];
-	if (!tin || !tout) {
-		free(yv);
-		return diag_err(d, NULL, "eval: the program has no input or no output tensor");
-	}
-	isz = isa_type_size(tin->type);
-	osz = isa_type_size(tout->type);
-	lo = tin->type == TY_I8 ? INT8_MIN : INT16_MIN;
-	hi = tin->type == TY_I8 ? INT8_MAX : INT16_MAX;
-	buf = xmalloc((size_t)nin * isz);
-	pt->correct = 0, pt->n = ds->n, pt->lat_sum = 0, pt->energy_sum = 0;
-	for (s = 0; s < ds->n && !rc; s++) {
-		Sim *sim = NULL;
-		const unsigned char *o;
-		size_t bytes;
-		HwEnergy e;
-		for (i = 0; i < nin; i++) {
-			double v = ds->x[(size_t)s * nin + i] / tin->scale;
-			int64_t q = (int64_t)(v < 0 ? -floor(-v + 0.5) : floor(v + 0.5));
-			q = q < lo ? lo : q > hi ? hi : q;
-			memcpy(buf + (size_t)i * isz, &q, isz);
-		}
-		if (sim_new(arch, p, so, &sim, d) ||
-		    sim_set_input(sim, tin->name, buf, (size_t)nin * isz, d) || sim_run(sim, d) ||
-		    !(o = sim_output(sim, tout->name, &bytes, d))) {
-			sim_free(sim);
-			rc = -1;
-			break;
-		}
-		for (i = 0; i < nout; i++) {
-			int32_t v = 0;
-			if (osz == 1) {
-				v = (int8_t)o[i];
-			} else if (osz == 2) {
-				int16_t h;
-				memcpy(&h, o + 2 * i, 2);
-				v = h;
-			} else {
-				memcpy(&v, o + 4 * i, 4);
-			}
-			yv[i] = v;
-		}
-		pt->correct += argmax(yv, nout) == (uint32_t)ds->y[s];
-		pt->lat_sum += sim_stats(sim)->latency_s;
-		sim_energy(sim, arch, &e);
-		pt->energy_sum += e.total_j;
-		sim_free(sim);
-		if (tty && (s % 8 == 0 || s + 1 == ds->n))
-			progress(s + 1, ds->n, what);
-	}
+	Bar b = {what, 8};
+	int tty = isatty(2), rc;
+	rc = eval_sim(arch, p, so, ds, 0, tty ? bar_step : NULL, &b, &pt->sc, d);
 	if (tty)
 		progress_clear();
-	free(buf);
-	free(yv);
 	return rc;
 }
 
 static double
 pct(const Point *p)
 {
-	return p->n ? 100.0 * p->correct / p->n : 0;
+	return 100.0 * eval_accuracy(&p->sc);
 }
 
 /* gnuplot, driven as a program: accuracy against the swept value, the float reference as a
@@ -339,10 +173,11 @@ point_json(const Point *p, int with_value)
 	json_t *o = json_object();
 	if (with_value)
 		json_object_set_new(o, "value", json_real(p->value));
-	json_object_set_new(o, "accuracy", json_real(p->n ? (double)p->correct / p->n : 0));
-	json_object_set_new(o, "correct", json_integer(p->correct));
-	json_object_set_new(o, "latency_s_mean", json_real(p->n ? p->lat_sum / p->n : 0));
-	json_object_set_new(o, "energy_j_mean", json_real(p->n ? p->energy_sum / p->n : 0));
+	const EvalScore *sc = &p->sc;
+	json_object_set_new(o, "accuracy", json_real(eval_accuracy(sc)));
+	json_object_set_new(o, "correct", json_integer(sc->correct));
+	json_object_set_new(o, "latency_s_mean", json_real(sc->n ? sc->lat_sum / sc->n : 0));
+	json_object_set_new(o, "energy_j_mean", json_real(sc->n ? sc->energy_sum / sc->n : 0));
 	return o;
 }
 
@@ -367,7 +202,7 @@ run(const CliCmd *cmd, CliArgs *a)
 {
 	CcJob j;
 	Diag d = {0};
-	Data ds;
+	EvalData ds;
 	HwArch arch;
 	KProg *p = NULL;
 	SimOptions so;
@@ -376,8 +211,6 @@ run(const CliCmd *cmd, CliArgs *a)
 	int rc = 1, sweep = SW_NONE, adc_bits = 0;
 	const char *v, *plot_path = cli_opt(cmd, a, "out");
 	double x;
-	float *yf = NULL;
-	double *yd = NULL;
 	CcModel *m = NULL;
 	double sin, sout;
 
@@ -450,7 +283,7 @@ run(const CliCmd *cmd, CliArgs *a)
 	if (ccjob_load(cmd, a, &j, &d) || compile_for(&j, &arch, adc_bits, &p, &m, &d))
 		goto out;
 	cc_model_io(m, &nin, &sin, &nout, &sout);
-	if (load_data(cli_opt(cmd, a, "data"), nin, nout, p->io[0].name, &ds, &d))
+	if (eval_data_load(cli_opt(cmd, a, "data"), nin, nout, p->io[0].name, &ds, &d))
 		goto out;
 	if ((v = cli_opt(cmd, a, "limit"))) {
 		if (parse_num("limit", v, 1, 4e9, &x, &d))
@@ -458,19 +291,11 @@ run(const CliCmd *cmd, CliArgs *a)
 		if ((uint32_t)x < ds.n)
 			ds.n = (uint32_t)x;
 	}
-	yf = xmalloc(sizeof(float) * nout);
-	yd = xmalloc(sizeof(double) * nout);
-	for (i = 0; i < ds.n; i++) {
-		uint32_t k;
-		if (cc_eval_float(j.g, ds.x + (size_t)i * nin, yf, &d))
-			goto out;
-		for (k = 0; k < nout; k++)
-			yd[k] = yf[k];
-		ref_correct += argmax(yd, nout) == (uint32_t)ds.y[i];
-	}
+	if (eval_float(j.g, &ds, ds.n, nout, &ref_correct, &d))
+		goto out;
 
 	/* The configured point, then the sweep. */
-	if (eval_point(&arch, p, &so, &ds, nin, nout, "eval", &base, &d))
+	if (eval_point(&arch, p, &so, &ds, "eval", &base, &d))
 		goto out;
 	for (i = 0; i < np; i++) {
 		SimOptions o = so;
@@ -492,7 +317,7 @@ run(const CliCmd *cmd, CliArgs *a)
 			else
 				o.read_noise = pts[i].value;
 		}
-		r = eval_point(&pa, pp, &o, &ds, nin, nout, what, &pts[i], &d);
+		r = eval_point(&pa, pp, &o, &ds, what, &pts[i], &d);
 		if (pp != p)
 			kprog_free(pp);
 		if (r)
@@ -537,20 +362,22 @@ run(const CliCmd *cmd, CliArgs *a)
 	} else {
 		printf("model       %s on %s, %u samples of %s\n", j.g->name, j.arch.name, ds.n,
 		       ds.name);
-		printf("accuracy    %.2f%% simulated (%u/%u)", pct(&base), base.correct, base.n);
+		printf("accuracy    %.2f%% simulated (%u/%u)", pct(&base), base.sc.correct,
+		       base.sc.n);
 		if (adc_bits || so.g_sigma > 0 || so.stuck_prob > 0 || so.read_noise > 0)
 			printf(" with adc_bits %d, g_sigma %g, stuck %g, read_noise %g",
 			       arch.mvmu.adc_bits, so.g_sigma, so.stuck_prob, so.read_noise);
 		printf("\nreference   %.2f%% float32 (%u/%u)\n", 100.0 * ref_correct / ds.n,
 		       ref_correct, ds.n);
-		printf("latency     %.4g us mean per inference\n", base.lat_sum / ds.n * 1e6);
-		printf("energy      %.4g nJ mean per inference\n", base.energy_sum / ds.n * 1e9);
+		printf("latency     %.4g us mean per inference\n", base.sc.lat_sum / ds.n * 1e6);
+		printf("energy      %.4g nJ mean per inference\n", base.sc.energy_sum / ds.n * 1e9);
 		if (sweep != SW_NONE) {
 			printf("\n%-12s %9s %12s %12s\n", sweep_names[sweep], "accuracy",
 			       "latency_us", "energy_nJ");
 			for (i = 0; i < np; i++)
 				printf("%-12g %8.2f%% %12.4g %12.4g\n", pts[i].value, pct(&pts[i]),
-				       pts[i].lat_sum / ds.n * 1e6, pts[i].energy_sum / ds.n * 1e9);
+				       pts[i].sc.lat_sum / ds.n * 1e6,
+				       pts[i].sc.energy_sum / ds.n * 1e9);
 			if (plot_path)
 				printf("\nplot        %s\n", plot_path);
 		}
@@ -562,7 +389,8 @@ out:
 	cc_model_free(m);
 	kprog_free(p);
 	ccjob_free(&j);
-	free(ds.x), free(ds.y), free(pts), free(yf), free(yd);
+	eval_data_free(&ds);
+	free(pts);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ccopts.h"
+#include "onnx.h"
 #include "isa.h"
 #include "ref.h"
 
@@ -187,7 +188,7 @@ run(const CliCmd *cmd, CliArgs *a)
 	} else {
 		if (float_options(cmd, a, &j.opt, &d))
 			goto out;
-		j.g = ir_parse_file(a->pos[0], IR_PARSE_LOAD_WEIGHTS, &d);
+		j.g = onnx_model_load(a->pos[0], IR_PARSE_LOAD_WEIGHTS, &d);
 		if (!j.g || cc_canonicalize(j.g, &d) || ref_build_float(j.g, &r, &d))
 			goto out;
 	}
@@ -294,7 +295,9 @@ const CliCmd cmd_ref = {
         "Lowers the model to LLVM IR, JIT-compiles it (ORC LLJIT) and runs it, writing one\n"
         "NAME.npy (float32) per output, the same layout as `kolmo sim --out`.\n"
         "Float mode runs the graph in float32: linear, kan_linear (Cox-de Boor), relu, silu,\n"
-        "exp, add, mul, reshape. --quantized compiles the model with the compile options and\n"
+        "exp, sigmoid, tanh, add, mul, sub, div, reshape, matmul, softmax, layernorm,\n"
+        "transpose, concat, attention, block_mask, sparse_attention, linear_attention.\n"
+        "--quantized compiles the model with the compile options and\n"
         "runs its fixed-point semantics (docs/compiler.md): the simulator's ideal-mode output\n"
         "equals it bit for bit. Inputs are quantised with the model's input scale.",
     .opts = opts,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "onnx.h"
 #include "roofline.h"
 
 static const CliOpt opts[] = {
@@ -31,7 +32,7 @@ run(const CliCmd *cmd, CliArgs *a)
 	}
 	if (hw_arch_load(&arch, arch_path, &d))
 		return cli_fail(&d);
-	g = ir_parse_file(a->pos[0], IR_PARSE_NO_IO, &d);
+	g = onnx_model_load(a->pos[0], IR_PARSE_NO_IO, &d);
 	if (!g || ir_verify(g, &d) != 0) {
 		ir_free(g);
 		return cli_fail(&d);

@@ -47,6 +47,20 @@ get_input(const CliCmd *cmd, const CliArgs *a, const CcJob *j, uint32_t n, float
 	return 0;
 }
 
+/* cosine similarity and relative L1 of y against the reference r (m[0], m[1]) */
+static void
+dense_metrics(const float *y, const float *r, uint32_t n, double *m)
+{
+	double dot = 0, ny = 0, nr = 0, l1 = 0, l1r = 0;
+	uint32_t i;
+	for (i = 0; i < n; i++) {
+		dot += (double)y[i] * r[i], ny += (double)y[i] * y[i], nr += (double)r[i] * r[i];
+		l1 += fabs((double)y[i] - r[i]), l1r += fabs((double)r[i]);
+	}
+	m[0] = ny > 0 && nr > 0 ? dot / sqrt(ny * nr) : 0;
+	m[1] = l1r > 0 ? l1 / l1r : 0;
+}
+
 static int
 run(const CliCmd *cmd, CliArgs *a)
 {
@@ -60,7 +74,8 @@ run(const CliCmd *cmd, CliArgs *a)
 	float *x = NULL, *yf = NULL;
 	int32_t *xq = NULL, *yq = NULL;
 	unsigned char *buf = NULL;
-	int rc = 1, exact = 1;
+	int rc = 1, exact = 1, have_dense = 0;
+	double vs_dense[4] = {0, 0, 0, 0};
 	const KTensor *tin = NULL, *tout = NULL;
 
 	if (ccjob_load(cmd, a, &j, &d) || cc_compile(j.g, &j.arch, &j.opt, &p, &m, &d))
@@ -69,9 +84,10 @@ run(const CliCmd *cmd, CliArgs *a)
 	nin *= cc_model_batch(m);
 	nout *= cc_model_batch(m);
 	for (i = 0; i < p->nio; i++)
-		if (p->io[i].dir == KDIR_IN)
-			tin = &p->io[i];
-		else
+		if (p->io[i].dir == KDIR_IN) {
+			if (!tin)
+				tin = &p->io[i];
+		} else
 			tout = &p->io[i];
 	x = xmalloc(sizeof(float) * nin);
 	yf = xmalloc(sizeof(float) * nout);
@@ -100,9 +116,25 @@ run(const CliCmd *cmd, CliArgs *a)
 		fprintf(stderr,
 		        "kolmo run: warning: %u input values saturated at the input scale %g\n",
 		        sat, sin);
-	if (sim_new(&j.arch, p, NULL, &s, &d) ||
-	    sim_set_input(s, tin->name, buf, (size_t)nin * isa_type_size(tin->type), &d) ||
-	    sim_run(s, &d))
+	if (sim_new(&j.arch, p, NULL, &s, &d))
+		goto out;
+	{
+		/* the inputs in I/O-map order take consecutive slices of the input vector */
+		size_t at = 0, sz = isa_type_size(tin->type);
+		for (i = 0; i < p->nio; i++) {
+			size_t bytes = (size_t)ktensor_bytes(&p->io[i]);
+			if (p->io[i].dir != KDIR_IN)
+				continue;
+			if (at + bytes > (size_t)nin * sz) {
+				diag_err(&d, a->pos[0], "the program's inputs exceed the model's");
+				goto out;
+			}
+			if (sim_set_input(s, p->io[i].name, buf + at, bytes, &d))
+				goto out;
+			at += bytes;
+		}
+	}
+	if (sim_run(s, &d))
 		goto out;
 	/* Check: bit-exact with the integer reference; error against the float reference. */
 	if (cc_qref(m, xq, yq, &d))
@@ -129,8 +161,30 @@ run(const CliCmd *cmd, CliArgs *a)
 			maxref = fmax(maxref, fabs(yf[i]));
 		}
 	}
+	/* Sparse attention: the output against dense attention (SpargeAttn's metrics). */
+	if (cc_is_attention(j.g)) {
+		float *yd = xmalloc(sizeof(float) * nout), *yq8 = xmalloc(sizeof(float) * nout);
+		for (i = 0; i < nout; i++)
+			yq8[i] = (float)(yq[i] * sout);
+		if (cc_attention_dense(j.g, x, yd, &d)) {
+			free(yd), free(yq8);
+			goto out;
+		}
+		dense_metrics(yq8, yd, nout, &vs_dense[0]);
+		dense_metrics(yf, yd, nout, &vs_dense[2]);
+		have_dense = 1;
+		free(yd), free(yq8);
+	}
 	if (cli_opt(cmd, a, "json")) {
 		json_t *js = sim_stats_json(s, &j.arch), *ck = json_object();
+		if (have_dense) {
+			json_t *vd = json_object();
+			json_object_set_new(vd, "cosine", json_real(vs_dense[0]));
+			json_object_set_new(vd, "rel_l1", json_real(vs_dense[1]));
+			json_object_set_new(vd, "float_cosine", json_real(vs_dense[2]));
+			json_object_set_new(vd, "float_rel_l1", json_real(vs_dense[3]));
+			json_object_set_new(ck, "vs_dense_attention", vd);
+		}
 		json_object_set_new(ck, "bit_exact_with_integer_reference", json_boolean(exact));
 		json_object_set_new(ck, "max_abs_error_vs_float", json_real(maxerr));
 		json_object_set_new(ck, "max_abs_float_output", json_real(maxref));
@@ -149,6 +203,10 @@ run(const CliCmd *cmd, CliArgs *a)
 		       "up to "
 		       "%.4g)\n",
 		       exact ? "bit-exact with" : "DIFFERS from", maxerr, maxref);
+		if (have_dense)
+			printf("vs dense    cosine %.5f, relative L1 %.4f (float sparse: %.5f, "
+			       "%.4f)\n",
+			       vs_dense[0], vs_dense[1], vs_dense[2], vs_dense[3]);
 	}
 	if (!exact) {
 		diag_err(&d, a->pos[0],

@@ -6,7 +6,7 @@ set -eu
 PKGS="cmake make gcc g++ pkg-config ca-certificates git binutils
 verilator zlib1g-dev libelf-dev libgraphviz-dev check llvm-14-dev
 libyaml-dev libjansson-dev libopenmpi-dev openmpi-bin gnuplot-nox
-cppcheck valgrind"
+cppcheck protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata valgrind"
 
 missing=""
 for p in $PKGS; do

@@ -26,9 +26,8 @@ node_error(const Graph *g, const IrNode *n, Diag *d, const char *fmt, ...)
 	return diag_err(d, g->file, "%s", msg);
 }
 
-/* A buffer the model owns; its index in r->bufs. */
-static uint32_t
-own(RefModel *r, size_t n)
+uint32_t
+ref_own_buf(RefModel *r, size_t n)
 {
 	float *p = xcalloc(n ? n : 1, sizeof(float));
 	r->owned = xrealloc(r->owned, sizeof(float *) * (r->nowned + 1));
@@ -192,7 +191,7 @@ emit_kan(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const IrNode *n)
 	} else {
 		float *kp;
 		double glo = range->floats[0], h = (range->floats[1] - glo) / G;
-		kbuf = own(r, (size_t)I * nk);
+		kbuf = ref_own_buf(r, (size_t)I * nk);
 		kp = r->bufs[kbuf];
 		for (i = 0; i < I; i++)
 			for (m = 0; m < nk; m++)
@@ -201,7 +200,7 @@ emit_kan(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const IrNode *n)
 				                       : glo + ((double)m - (double)k) * h);
 		kt = buf(c, t, kbuf);
 	}
-	dbuf = own(r, (size_t)I * (1 + nb));
+	dbuf = ref_own_buf(r, (size_t)I * (1 + nb));
 	drive = buf(c, t, dbuf);
 
 	vn = cg_loop_begin(c, &ln, cg_i64(c, 0), cg_i64(c, N));
@@ -264,6 +263,18 @@ emit_unary(Cg *c, RefModel *r, LLVMValueRef t, const IrNode *n)
 	case IR_OP_exp:
 		v = fexp(c, v);
 		break;
+	case IR_OP_sigmoid: /* 1 / (1 + exp(-x)) */
+		v = LLVMBuildFDiv(c->b, cg_f32(c, 1.0),
+		                  fadd(c, cg_f32(c, 1.0), fexp(c, LLVMBuildFNeg(c->b, v, ""))), "");
+		break;
+	case IR_OP_tanh: {
+		LLVMTypeRef ft = LLVMFunctionType(c->f32, &c->f32, 1, 0);
+		LLVMValueRef f = LLVMGetNamedFunction(c->mod, "tanhf");
+		if (!f)
+			f = LLVMAddFunction(c->mod, "tanhf", ft);
+		v = LLVMBuildCall2(c->b, ft, f, &v, 1, "");
+		break;
+	}
 	default: /* reshape: the same elements */
 		break;
 	}
@@ -273,8 +284,9 @@ emit_unary(Cg *c, RefModel *r, LLVMValueRef t, const IrNode *n)
 
 /* The offset into operand `a` (rank ra, dims da) of output element e (rank ro, dims od), numpy
  * broadcasting: axes are aligned on the right and size-1 axes repeat. */
-static LLVMValueRef
-bcast_index(Cg *c, LLVMValueRef e, const int64_t *od, unsigned ro, const int64_t *da, unsigned ra)
+LLVMValueRef
+ref_bcast_index(Cg *c, LLVMValueRef e, const int64_t *od, unsigned ro, const int64_t *da,
+                unsigned ra)
 {
 	LLVMValueRef off = cg_i64(c, 0);
 	int64_t ostride = 1, astride = 1;
@@ -305,12 +317,26 @@ emit_binary(Cg *c, RefModel *r, LLVMValueRef t, const IrNode *n)
 	const IrType *ta = &g->tensors[n->in[0]].type, *tb = &g->tensors[n->in[1]].type;
 	const IrType *to = &g->tensors[n->out[0]].type;
 	LLVMValueRef a = buf(c, t, n->in[0]), b = buf(c, t, n->in[1]), y = buf(c, t, n->out[0]);
-	LLVMValueRef e, va, vb;
+	LLVMValueRef e, va, vb, v;
 	CgLoop l;
 	e = cg_loop_begin(c, &l, cg_i64(c, 0), cg_i64(c, elems(g, n->out[0])));
-	va = cg_ld(c, c->f32, a, bcast_index(c, e, to->dim, to->rank, ta->dim, ta->rank));
-	vb = cg_ld(c, c->f32, b, bcast_index(c, e, to->dim, to->rank, tb->dim, tb->rank));
-	cg_st(c, c->f32, y, e, n->op == IR_OP_add ? fadd(c, va, vb) : fmul(c, va, vb));
+	va = cg_ld(c, c->f32, a, ref_bcast_index(c, e, to->dim, to->rank, ta->dim, ta->rank));
+	vb = cg_ld(c, c->f32, b, ref_bcast_index(c, e, to->dim, to->rank, tb->dim, tb->rank));
+	switch (n->op) {
+	case IR_OP_add:
+		v = fadd(c, va, vb);
+		break;
+	case IR_OP_mul:
+		v = fmul(c, va, vb);
+		break;
+	case IR_OP_sub:
+		v = LLVMBuildFSub(c->b, va, vb, "");
+		break;
+	default: /* div */
+		v = LLVMBuildFDiv(c->b, va, vb, "");
+		break;
+	}
+	cg_st(c, c->f32, y, e, v);
 	cg_loop_end(c, &l);
 }
 
@@ -375,16 +401,23 @@ ref_lower_float(Cg *c, RefModel *r, Diag *d)
 		case IR_OP_relu:
 		case IR_OP_silu:
 		case IR_OP_exp:
+		case IR_OP_sigmoid:
+		case IR_OP_tanh:
 		case IR_OP_add:
 		case IR_OP_mul:
+		case IR_OP_sub:
+		case IR_OP_div:
 		case IR_OP_reshape:
 			break;
 		default:
+			if (ref_tensor_op_ok(n->op) || ref_is_attention_op(n->op))
+				break;
 			return node_error(
 			    g, n, d,
 			    "op '%s' is not supported by the LLVM reference yet "
-			    "(supported: linear, kan_linear, relu, silu, exp, add, mul, "
-			    "reshape)",
+			    "(supported: linear, kan_linear, relu, silu, exp, sigmoid, tanh, add, "
+			    "mul, sub, div, reshape, matmul, softmax, layernorm, transpose, "
+			    "concat, attention, block_mask, sparse_attention, linear_attention)",
 			    ir_ops[n->op].name);
 		}
 	}
@@ -404,7 +437,7 @@ ref_lower_float(Cg *c, RefModel *r, Diag *d)
 				return -1;
 			r->bufs[i] = (float *)(uintptr_t)w;
 		} else {
-			uint32_t b = own(r, (size_t)ir_type_elems(&tt->type));
+			uint32_t b = ref_own_buf(r, (size_t)ir_type_elems(&tt->type));
 			r->bufs[i] = r->bufs[b];
 			r->nbufs--; /* the value lives in slot i, not in a new slot */
 		}
@@ -428,8 +461,13 @@ ref_lower_float(Cg *c, RefModel *r, Diag *d)
 			emit_linear(c, r, t, n);
 		else if (n->op == IR_OP_kan_linear)
 			emit_kan(c, r, t, id, n);
-		else if (n->op == IR_OP_add || n->op == IR_OP_mul)
+		else if (n->op == IR_OP_add || n->op == IR_OP_mul || n->op == IR_OP_sub ||
+		         n->op == IR_OP_div)
 			emit_binary(c, r, t, n);
+		else if (ref_tensor_op_ok(n->op))
+			ref_lower_tensor_op(c, r, t, id);
+		else if (ref_is_attention_op(n->op))
+			ref_emit_attention(c, r, t, id, n);
 		else
 			emit_unary(c, r, t, n);
 	}

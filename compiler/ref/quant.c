@@ -34,107 +34,6 @@ typedef struct Qcg {
 	LLVMValueRef s[S_COUNT]; /* scratch pointers */
 } Qcg;
 
-static LLVMValueRef
-i64c(Qcg *q, int64_t v)
-{
-	return cg_i64(q->c, v);
-}
-
-static LLVMValueRef
-sel(Qcg *q, LLVMValueRef cond, LLVMValueRef a, LLVMValueRef b)
-{
-	return LLVMBuildSelect(q->c->b, cond, a, b, "");
-}
-
-static LLVMValueRef
-icmp(Qcg *q, LLVMIntPredicate pr, LLVMValueRef a, LLVMValueRef b)
-{
-	return LLVMBuildICmp(q->c->b, pr, a, b, "");
-}
-
-static LLVMValueRef
-sub(Qcg *q, LLVMValueRef a, LLVMValueRef b)
-{
-	return LLVMBuildSub(q->c->b, a, b, "");
-}
-
-/* Saturate an i64 to [lo, hi]. */
-static LLVMValueRef
-clamp(Qcg *q, LLVMValueRef v, int64_t lo, int64_t hi)
-{
-	v = sel(q, icmp(q, LLVMIntSLT, v, i64c(q, lo)), i64c(q, lo), v);
-	return sel(q, icmp(q, LLVMIntSGT, v, i64c(q, hi)), i64c(q, hi), v);
-}
-
-static LLVMValueRef
-sat_ty(Qcg *q, LLVMValueRef v, unsigned ty)
-{
-	if (ty == TY_I8)
-		return clamp(q, v, INT8_MIN, INT8_MAX);
-	if (ty == TY_I16)
-		return clamp(q, v, INT16_MIN, INT16_MAX);
-	return clamp(q, v, INT32_MIN, INT32_MAX);
-}
-
-static LLVMValueRef
-sext(Qcg *q, LLVMValueRef v)
-{
-	return LLVMBuildSExt(q->c->b, v, q->c->i64, "");
-}
-
-/* Load element idx of an i32 vector as i64; store an i64 as i32. */
-static LLVMValueRef
-ld32(Qcg *q, LLVMValueRef base, LLVMValueRef idx)
-{
-	return sext(q, cg_ld(q->c, q->c->i32, base, idx));
-}
-
-static void
-st32(Qcg *q, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef v)
-{
-	cg_st(q->c, q->c->i32, base, idx, LLVMBuildTrunc(q->c->b, v, q->c->i32, ""));
-}
-
-static LLVMValueRef
-ld8(Qcg *q, LLVMValueRef base, LLVMValueRef idx)
-{
-	return sext(q, cg_ld(q->c, q->c->i8, base, idx));
-}
-
-/* if (cond) { ...builder left in the then-block... }: returns the merge block. */
-static LLVMBasicBlockRef
-if_begin(Qcg *q, LLVMValueRef cond)
-{
-	Cg *c = q->c;
-	LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "then");
-	LLVMBasicBlockRef merge = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "endif");
-	LLVMBuildCondBr(c->b, cond, then, merge);
-	LLVMPositionBuilderAtEnd(c->b, then);
-	return merge;
-}
-
-static void
-if_end(Qcg *q, LLVMBasicBlockRef merge)
-{
-	LLVMBuildBr(q->c->b, merge);
-	LLVMPositionBuilderAtEnd(q->c->b, merge);
-}
-
-/* v >> s rounding half away from zero (s a constant, |v| < 2^63). */
-static LLVMValueRef
-rshift_round(Qcg *q, LLVMValueRef v, uint32_t s)
-{
-	LLVMValueRef neg, a, r;
-	if (s == 0)
-		return v;
-	if (s > 62)
-		return i64c(q, 0);
-	neg = icmp(q, LLVMIntSLT, v, i64c(q, 0));
-	a = sel(q, neg, LLVMBuildNeg(q->c->b, v, ""), v);
-	r = LLVMBuildLShr(q->c->b, cg_add(q->c, a, i64c(q, (int64_t)1 << (s - 1))), i64c(q, s), "");
-	return sel(q, neg, LLVMBuildNeg(q->c->b, r, ""), r);
-}
-
 /* void bdot_exact(i32 *wq, i32 *drive, i64 *out, i64 r0, i64 rows, i64 c0, i64 cols, i64 ld):
  * out[j] = sum_r wq[(r0+r)*ld + c0+j] * drive[r0+r]. */
 static void
@@ -150,15 +49,15 @@ emit_exact(Qcg *q)
 	r0 = LLVMGetParam(c->fn, 3), rows = LLVMGetParam(c->fn, 4), c0 = LLVMGetParam(c->fn, 5);
 	cols = LLVMGetParam(c->fn, 6), ld = LLVMGetParam(c->fn, 7);
 	acc = cg_var(c, c->i64, "acc");
-	j = cg_loop_begin(c, &lj, i64c(q, 0), cols);
-	LLVMBuildStore(c->b, i64c(q, 0), acc);
-	r = cg_loop_begin(c, &lr, i64c(q, 0), rows);
+	j = cg_loop_begin(c, &lj, cg_i64(q->c, 0), cols);
+	LLVMBuildStore(c->b, cg_i64(q->c, 0), acc);
+	r = cg_loop_begin(c, &lr, cg_i64(q->c, 0), rows);
 	row = cg_add(c, r0, r);
 	LLVMBuildStore(
 	    c->b,
 	    cg_add(c, cg_load(c, c->i64, acc),
-	           cg_mul(c, ld32(q, wq, cg_add(c, cg_mul(c, row, ld), cg_add(c, c0, j))),
-	                  ld32(q, dr, row))),
+	           cg_mul(c, ci_ld32(q->c, wq, cg_add(c, cg_mul(c, row, ld), cg_add(c, c0, j))),
+	                  ci_ld32(q->c, dr, row))),
 	    acc);
 	cg_loop_end(c, &lr);
 	cg_st(c, c->i64, out, j, cg_load(c, c->i64, acc));
@@ -192,56 +91,62 @@ emit_adc(Qcg *q)
 	ps = cg_var(c, c->i64, "ps");
 	xsum = cg_var(c, c->i64, "xsum");
 	/* the offset term: sum of the (active) inputs */
-	LLVMBuildStore(c->b, i64c(q, 0), xsum);
-	r = cg_loop_begin(c, &lr, i64c(q, 0), rows);
-	LLVMBuildStore(c->b, cg_add(c, cg_load(c, c->i64, xsum), ld32(q, dr, cg_add(c, r0, r))),
-	               xsum);
+	LLVMBuildStore(c->b, cg_i64(q->c, 0), xsum);
+	r = cg_loop_begin(c, &lr, cg_i64(q->c, 0), rows);
+	LLVMBuildStore(
+	    c->b, cg_add(c, cg_load(c, c->i64, xsum), ci_ld32(q->c, dr, cg_add(c, r0, r))), xsum);
 	cg_loop_end(c, &lr);
 
-	j = cg_loop_begin(c, &lj, i64c(q, 0), cols);
-	LLVMBuildStore(c->b, i64c(q, 0), acc);
-	cyc = cg_loop_begin(c, &lc, i64c(q, 0), i64c(q, cycles));
+	j = cg_loop_begin(c, &lj, cg_i64(q->c, 0), cols);
+	LLVMBuildStore(c->b, cg_i64(q->c, 0), acc);
+	cyc = cg_loop_begin(c, &lc, cg_i64(q->c, 0), cg_i64(q->c, cycles));
 	{
 		/* cycle 0: the sign bit, weight -2^(n-1); cycle t >= 1: the d-bit digit of bits
 		 * lo = (t-1)d .. (the low n-1 bits), weight 2^lo */
-		LLVMValueRef sign = icmp(q, LLVMIntEQ, cyc, i64c(q, 0)), rest;
-		lo = cg_mul(c, sub(q, cyc, i64c(q, 1)), i64c(q, dbits));
-		rest = sub(q, i64c(q, n - 1), lo);
-		xsh = sel(q, sign, i64c(q, n - 1), lo);
-		nbits =
-		    sel(q, sign, i64c(q, 1),
-		        sel(q, icmp(q, LLVMIntSLT, rest, i64c(q, dbits)), rest, i64c(q, dbits)));
-		wt = sel(q, sign, i64c(q, -((int64_t)1 << (n - 1))),
-		         LLVMBuildShl(c->b, i64c(q, 1), sel(q, sign, i64c(q, 0), lo), ""));
+		LLVMValueRef sign = ci_icmp(q->c, LLVMIntEQ, cyc, cg_i64(q->c, 0)), rest;
+		lo = cg_mul(c, ci_sub(q->c, cyc, cg_i64(q->c, 1)), cg_i64(q->c, dbits));
+		rest = ci_sub(q->c, cg_i64(q->c, n - 1), lo);
+		xsh = ci_sel(q->c, sign, cg_i64(q->c, n - 1), lo);
+		nbits = ci_sel(q->c, sign, cg_i64(q->c, 1),
+		               ci_sel(q->c, ci_icmp(q->c, LLVMIntSLT, rest, cg_i64(q->c, dbits)),
+		                      rest, cg_i64(q->c, dbits)));
+		wt = ci_sel(q->c, sign, cg_i64(q->c, -((int64_t)1 << (n - 1))),
+		            LLVMBuildShl(c->b, cg_i64(q->c, 1),
+		                         ci_sel(q->c, sign, cg_i64(q->c, 0), lo), ""));
 	}
-	sl = cg_loop_begin(c, &ls, i64c(q, 0), i64c(q, S));
-	LLVMBuildStore(c->b, i64c(q, 0), ps);
-	r = cg_loop_begin(c, &lr, i64c(q, 0), rows);
+	sl = cg_loop_begin(c, &ls, cg_i64(q->c, 0), cg_i64(q->c, S));
+	LLVMBuildStore(c->b, cg_i64(q->c, 0), ps);
+	r = cg_loop_begin(c, &lr, cg_i64(q->c, 0), rows);
 	row = cg_add(c, r0, r);
-	x = ld32(q, dr, row);
-	w = ld32(q, wq, cg_add(c, cg_mul(c, row, ld), cg_add(c, c0, j)));
-	digit = LLVMBuildAnd(c->b, LLVMBuildLShr(c->b, x, xsh, ""),
-	                     sub(q, LLVMBuildShl(c->b, i64c(q, 1), nbits, ""), i64c(q, 1)), "");
-	cell = LLVMBuildAnd(
-	    c->b, LLVMBuildLShr(c->b, cg_add(c, w, i64c(q, woff)), cg_mul(c, sl, i64c(q, cb)), ""),
-	    i64c(q, ((int64_t)1 << cb) - 1), "");
+	x = ci_ld32(q->c, dr, row);
+	w = ci_ld32(q->c, wq, cg_add(c, cg_mul(c, row, ld), cg_add(c, c0, j)));
+	digit = LLVMBuildAnd(
+	    c->b, LLVMBuildLShr(c->b, x, xsh, ""),
+	    ci_sub(q->c, LLVMBuildShl(c->b, cg_i64(q->c, 1), nbits, ""), cg_i64(q->c, 1)), "");
+	cell = LLVMBuildAnd(c->b,
+	                    LLVMBuildLShr(c->b, cg_add(c, w, cg_i64(q->c, woff)),
+	                                  cg_mul(c, sl, cg_i64(q->c, cb)), ""),
+	                    cg_i64(q->c, ((int64_t)1 << cb) - 1), "");
 	LLVMBuildStore(c->b, cg_add(c, cg_load(c, c->i64, ps), cg_mul(c, digit, cell)), ps);
 	cg_loop_end(c, &lr);
 	/* the ADC: round at bit sh, clip to top, scale back */
-	qv = LLVMBuildAShr(
-	    c->b,
-	    cg_add(c, cg_load(c, c->i64, ps),
-	           LLVMBuildAShr(c->b, LLVMBuildShl(c->b, i64c(q, 1), sh, ""), i64c(q, 1), "")),
-	    sh, "");
-	qv = sel(q, icmp(q, LLVMIntSGT, qv, top), top, qv);
+	qv = LLVMBuildAShr(c->b,
+	                   cg_add(c, cg_load(c, c->i64, ps),
+	                          LLVMBuildAShr(c->b, LLVMBuildShl(c->b, cg_i64(q->c, 1), sh, ""),
+	                                        cg_i64(q->c, 1), "")),
+	                   sh, "");
+	qv = ci_sel(q->c, ci_icmp(q->c, LLVMIntSGT, qv, top), top, qv);
 	qv = LLVMBuildShl(c->b, qv, sh, "");
 	qv = cg_mul(
-	    c, cg_mul(c, qv, LLVMBuildShl(c->b, i64c(q, 1), cg_mul(c, sl, i64c(q, cb)), "")), wt);
+	    c,
+	    cg_mul(c, qv, LLVMBuildShl(c->b, cg_i64(q->c, 1), cg_mul(c, sl, cg_i64(q->c, cb)), "")),
+	    wt);
 	LLVMBuildStore(c->b, cg_add(c, cg_load(c, c->i64, acc), qv), acc);
 	cg_loop_end(c, &ls);
 	cg_loop_end(c, &lc);
 	cg_st(c, c->i64, out, j,
-	      sub(q, cg_load(c, c->i64, acc), cg_mul(c, i64c(q, woff), cg_load(c, c->i64, xsum))));
+	      ci_sub(q->c, cg_load(c, c->i64, acc),
+	             cg_mul(c, cg_i64(q->c, woff), cg_load(c, c->i64, xsum))));
 	cg_loop_end(c, &lj);
 	LLVMBuildRetVoid(c->b);
 }
@@ -259,39 +164,45 @@ emit_drive(Qcg *q, uint32_t li, const CcLayer *l)
 	Cg *c = q->c;
 	LLVMValueRef x = q->s[S_X], dr = q->s[S_DRIVE], i, xi, r, seg;
 	CgLoop lp, lr;
-	i = cg_loop_begin(c, &lp, i64c(q, 0), i64c(q, l->in_len));
-	xi = ld32(q, x, i);
+	i = cg_loop_begin(c, &lp, cg_i64(q->c, 0), cg_i64(q->c, l->in_len));
+	xi = ci_ld32(q->c, x, i);
 	if (l->kind == CC_LINEAR) {
-		st32(q, dr, i, xi);
+		ci_st32(q->c, dr, i, xi);
 		cg_loop_end(c, &lp);
 		return;
 	}
 	if (l->base_identity)
-		st32(q, dr, i, xi);
+		ci_st32(q->c, dr, i, xi);
 	else
-		st32(q, dr, i, ld8(q, lparam(q, li, P_BASE, c->p8), cg_add(c, xi, i64c(q, 128))));
-	seg = cg_add(c, i64c(q, l->in_len), cg_mul(c, i, i64c(q, l->nb)));
-	r = cg_loop_begin(c, &lr, i64c(q, 0), i64c(q, l->nb));
-	st32(q, dr, cg_add(c, seg, r), i64c(q, 0));
+		ci_st32(
+		    q->c, dr, i,
+		    ci_ld8(q->c, lparam(q, li, P_BASE, c->p8), cg_add(c, xi, cg_i64(q->c, 128))));
+	seg = cg_add(c, cg_i64(q->c, l->in_len), cg_mul(c, i, cg_i64(q->c, l->nb)));
+	r = cg_loop_begin(c, &lr, cg_i64(q->c, 0), cg_i64(q->c, l->nb));
+	ci_st32(q->c, dr, cg_add(c, seg, r), cg_i64(q->c, 0));
 	cg_loop_end(c, &lr);
 	{
-		LLVMValueRef dx = sub(q, xi, i64c(q, l->sbu_t0)), mm, u, basis, row;
-		LLVMBasicBlockRef after = if_begin(q, icmp(q, LLVMIntSGE, dx, i64c(q, 0))), inner;
+		LLVMValueRef dx = ci_sub(q->c, xi, cg_i64(q->c, l->sbu_t0)), mm, u, basis, row;
+		LLVMBasicBlockRef after = ci_if_begin(
+		                      q->c, ci_icmp(q->c, LLVMIntSGE, dx, cg_i64(q->c, 0))),
+		                  inner;
 		uint32_t rr;
-		mm = LLVMBuildAShr(c->b, dx, i64c(q, l->sbu_sh), "");
-		u = LLVMBuildAnd(c->b, dx, i64c(q, ((int64_t)1 << l->sbu_sh) - 1), "");
+		mm = LLVMBuildAShr(c->b, dx, cg_i64(q->c, l->sbu_sh), "");
+		u = LLVMBuildAnd(c->b, dx, cg_i64(q->c, ((int64_t)1 << l->sbu_sh) - 1), "");
 		basis = lparam(q, li, P_BASIS, c->p8);
 		for (rr = 0; rr <= l->k; rr++) {
-			row = cg_add(c, mm, i64c(q, (int64_t)rr - (int64_t)l->k));
-			inner =
-			    if_begin(q, LLVMBuildAnd(c->b, icmp(q, LLVMIntSGE, row, i64c(q, 0)),
-			                             icmp(q, LLVMIntSLT, row, i64c(q, l->nb)), ""));
-			st32(
-			    q, dr, cg_add(c, seg, row),
-			    ld8(q, basis, cg_add(c, cg_mul(c, u, i64c(q, l->k + 1)), i64c(q, rr))));
-			if_end(q, inner);
+			row = cg_add(c, mm, cg_i64(q->c, (int64_t)rr - (int64_t)l->k));
+			inner = ci_if_begin(
+			    q->c,
+			    LLVMBuildAnd(c->b, ci_icmp(q->c, LLVMIntSGE, row, cg_i64(q->c, 0)),
+			                 ci_icmp(q->c, LLVMIntSLT, row, cg_i64(q->c, l->nb)), ""));
+			ci_st32(q->c, dr, cg_add(c, seg, row),
+			        ci_ld8(q->c, basis,
+			               cg_add(c, cg_mul(c, u, cg_i64(q->c, l->k + 1)),
+			                      cg_i64(q->c, rr))));
+			ci_if_end(q->c, inner);
 		}
-		if_end(q, after);
+		ci_if_end(q->c, after);
 	}
 	cg_loop_end(c, &lp);
 }
@@ -317,8 +228,8 @@ emit_blocks(Qcg *q, uint32_t li, const CcLayer *l)
 	LLVMValueRef dot = q->s[S_DOT], j, o, v, pidx;
 	uint32_t core, b;
 	CgLoop lp;
-	o = cg_loop_begin(c, &lp, i64c(q, 0), i64c(q, l->out_len));
-	st32(q, total, o, i64c(q, 0));
+	o = cg_loop_begin(c, &lp, cg_i64(q->c, 0), cg_i64(q->c, l->out_len));
+	ci_st32(q->c, total, o, cg_i64(q->c, 0));
 	cg_loop_end(c, &lp);
 	for (core = 0; core < m->ncores; core++) {
 		const CcShare *sh = &m->shares[li * m->ncores + core];
@@ -329,11 +240,11 @@ emit_blocks(Qcg *q, uint32_t li, const CcLayer *l)
 			    wq,
 			    q->s[S_DRIVE],
 			    LLVMBuildBitCast(c->b, dot, c->p64, ""),
-			    i64c(q, bl->r0),
-			    i64c(q, bl->rows),
-			    i64c(q, bl->c0),
-			    i64c(q, bl->cols),
-			    i64c(q, l->out_len),
+			    cg_i64(q->c, bl->r0),
+			    cg_i64(q->c, bl->rows),
+			    cg_i64(q->c, bl->c0),
+			    cg_i64(q->c, bl->cols),
+			    cg_i64(q->c, l->out_len),
 			    NULL,
 			    NULL,
 			};
@@ -342,26 +253,27 @@ emit_blocks(Qcg *q, uint32_t li, const CcLayer *l)
 			} else {
 				int64_t L = full_bits(m->arch, bl->rows),
 				        adc = m->arch->mvmu.adc_bits;
-				args[8] = i64c(q, L > adc ? L - adc : 0);
-				args[9] = i64c(q, ((int64_t)1 << (L > adc ? adc : L)) - 1);
+				args[8] = cg_i64(q->c, L > adc ? L - adc : 0);
+				args[9] = cg_i64(q->c, ((int64_t)1 << (L > adc ? adc : L)) - 1);
 				LLVMBuildCall2(c->b, q->adc_ty, q->adc, args, 10, "");
 			}
 			/* the block's i32 results into the core's partial sums */
-			j = cg_loop_begin(c, &lp, i64c(q, 0), i64c(q, bl->cols));
-			v = clamp(q, cg_ld(c, c->i64, dot, j), INT32_MIN, INT32_MAX);
-			pidx = cg_add(c, j, i64c(q, (int64_t)bl->c0 - (int64_t)sh->c_lo));
+			j = cg_loop_begin(c, &lp, cg_i64(q->c, 0), cg_i64(q->c, bl->cols));
+			v = ci_clamp(q->c, cg_ld(c, c->i64, dot, j), INT32_MIN, INT32_MAX);
+			pidx = cg_add(c, j, cg_i64(q->c, (int64_t)bl->c0 - (int64_t)sh->c_lo));
 			if (!first)
-				v = clamp(q, cg_add(c, ld32(q, part, pidx), v), INT32_MIN,
-				          INT32_MAX);
-			st32(q, part, pidx, v);
+				v = ci_clamp(q->c, cg_add(c, ci_ld32(q->c, part, pidx), v),
+				             INT32_MIN, INT32_MAX);
+			ci_st32(q->c, part, pidx, v);
 			cg_loop_end(c, &lp);
 		}
 		if (!sh->n)
 			continue;
 		/* the core's partial sums into the totals (the leader's vadd.i32) */
-		o = cg_loop_begin(c, &lp, i64c(q, sh->c_lo), i64c(q, sh->c_hi));
-		v = cg_add(c, ld32(q, total, o), ld32(q, part, sub(q, o, i64c(q, sh->c_lo))));
-		st32(q, total, o, clamp(q, v, INT32_MIN, INT32_MAX));
+		o = cg_loop_begin(c, &lp, cg_i64(q->c, sh->c_lo), cg_i64(q->c, sh->c_hi));
+		v = cg_add(c, ci_ld32(q->c, total, o),
+		           ci_ld32(q->c, part, ci_sub(q->c, o, cg_i64(q->c, sh->c_lo))));
+		ci_st32(q->c, total, o, ci_clamp(q->c, v, INT32_MIN, INT32_MAX));
 		cg_loop_end(c, &lp);
 	}
 }
@@ -373,21 +285,22 @@ emit_epilogue(Qcg *q, uint32_t li, const CcLayer *l)
 	unsigned prety = l->act == CC_ACT_SILU ? TY_I8 : l->yty;
 	LLVMValueRef o, v, mult = lparam(q, li, P_MULT, c->p32);
 	CgLoop lp;
-	o = cg_loop_begin(c, &lp, i64c(q, 0), i64c(q, l->out_len));
-	v = ld32(q, q->s[S_TOTAL], o);
+	o = cg_loop_begin(c, &lp, cg_i64(q->c, 0), cg_i64(q->c, l->out_len));
+	v = ci_ld32(q->c, q->s[S_TOTAL], o);
 	if (l->bq)
-		v = clamp(q, cg_add(c, v, ld32(q, lparam(q, li, P_BQ, c->p32), o)), INT32_MIN,
-		          INT32_MAX);
-	v = sat_ty(q, rshift_round(q, cg_mul(c, v, ld32(q, mult, o)), l->shift), prety);
+		v = ci_clamp(q->c, cg_add(c, v, ci_ld32(q->c, lparam(q, li, P_BQ, c->p32), o)),
+		             INT32_MIN, INT32_MAX);
+	v = ci_sat(q->c, ci_rshift_round(q->c, cg_mul(c, v, ci_ld32(q->c, mult, o)), l->shift),
+	           prety);
 	if (l->act == CC_ACT_RELU)
-		v = sel(q, icmp(q, LLVMIntSGT, v, i64c(q, 0)), v, i64c(q, 0));
+		v = ci_sel(q->c, ci_icmp(q->c, LLVMIntSGT, v, cg_i64(q->c, 0)), v, cg_i64(q->c, 0));
 	else if (l->act == CC_ACT_SILU)
-		v = ld8(q, lparam(q, li, P_ACT, c->p8), cg_add(c, v, i64c(q, 128)));
-	st32(q, q->s[S_Y], o, v);
+		v = ci_ld8(q->c, lparam(q, li, P_ACT, c->p8), cg_add(c, v, cg_i64(q->c, 128)));
+	ci_st32(q->c, q->s[S_Y], o, v);
 	cg_loop_end(c, &lp);
 	/* the output becomes the next layer's input */
-	o = cg_loop_begin(c, &lp, i64c(q, 0), i64c(q, l->out_len));
-	st32(q, q->s[S_X], o, ld32(q, q->s[S_Y], o));
+	o = cg_loop_begin(c, &lp, cg_i64(q->c, 0), cg_i64(q->c, l->out_len));
+	ci_st32(q->c, q->s[S_X], o, ci_ld32(q->c, q->s[S_Y], o));
 	cg_loop_end(c, &lp);
 }
 
@@ -422,7 +335,8 @@ ref_lower_quant(Cg *c, RefModel *r, Diag *d)
 	Qcg q;
 	uint32_t i, maxv = m->in_len, maxrows = 0;
 	LLVMTypeRef pt[3];
-	(void)d;
+	if (m->attn)
+		return ref_lower_attn_quant(c, r, d);
 	memset(&q, 0, sizeof q);
 	q.c = c;
 	q.m = m;
@@ -475,8 +389,8 @@ ref_lower_quant(Cg *c, RefModel *r, Diag *d)
 	{
 		LLVMValueRef e;
 		CgLoop lp;
-		e = cg_loop_begin(c, &lp, i64c(&q, 0), i64c(&q, m->in_len));
-		st32(&q, q.s[S_X], e, ld32(&q, LLVMGetParam(c->fn, 0), e));
+		e = cg_loop_begin(c, &lp, cg_i64(q.c, 0), cg_i64(q.c, m->in_len));
+		ci_st32(q.c, q.s[S_X], e, ci_ld32(q.c, LLVMGetParam(c->fn, 0), e));
 		cg_loop_end(c, &lp);
 	}
 	for (i = 0; i < m->nlayers; i++) {
@@ -488,8 +402,8 @@ ref_lower_quant(Cg *c, RefModel *r, Diag *d)
 	{
 		LLVMValueRef e;
 		CgLoop lp;
-		e = cg_loop_begin(c, &lp, i64c(&q, 0), i64c(&q, m->out_len));
-		st32(&q, LLVMGetParam(c->fn, 1), e, ld32(&q, q.s[S_X], e));
+		e = cg_loop_begin(c, &lp, cg_i64(q.c, 0), cg_i64(q.c, m->out_len));
+		ci_st32(q.c, LLVMGetParam(c->fn, 1), e, ci_ld32(q.c, q.s[S_X], e));
 		cg_loop_end(c, &lp);
 	}
 	LLVMBuildRetVoid(c->b);

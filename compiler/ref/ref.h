@@ -5,12 +5,15 @@
  *
  *   float      the graph itself in float32: linear (+bias), kan_linear (Cox-de Boor recursion,
  *              0/0 := 0, efficient-kan layout with spline_scaler, uniform or explicit knots),
- *              relu, silu, exp, add, mul (numpy broadcasting), reshape.
+ *              relu, silu, exp, sigmoid, tanh, add, mul, sub, div (numpy broadcasting),
+ *              reshape; matmul, softmax, layernorm, transpose, concat (tensor.c); attention,
+ *              block_mask, sparse_attention (SLA / SLA2 combines), linear_attention.
  *   quantized  the compiler's quantised model (CcModel from cc_compile): integer drive (SiLU
  *              table, the SBU's definition), per-crossbar-block dot products with the bit-level
  *              ADC of docs/isa.md when the ADC is not lossless, 32-bit saturating sums in the
  *              hardware's order, requantisation rounding half away from zero, activations. The
- *              simulator's ideal-mode output equals it bit for bit.
+ *              simulator's ideal-mode output equals it bit for bit. Attention models: the
+ *              lowering's integer algorithm (docs/attention.md).
  *
  * This is an implementation independent of the C references (compiler/eval.c, compiler/qref.c)
  * and of the simulator: the tests compare all three. */

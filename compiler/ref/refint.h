@@ -7,6 +7,7 @@
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 
+#include "isa.h"
 #include "ref.h"
 
 /* The IR-building context: one module in one thread-safe context, one builder. */
@@ -75,7 +76,41 @@ LLVMValueRef cg_param(Cg *c, LLVMValueRef arr, uint32_t i, LLVMTypeRef ty);
 int cg_finish(Cg *c, RefModel *r, const char *sym, uint64_t *addr, Diag *d);
 void cg_abort(Cg *c);
 
+/* ---- integer building blocks (intops.c): i64 values ---- */
+LLVMValueRef ci_sel(Cg *c, LLVMValueRef cond, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef ci_icmp(Cg *c, LLVMIntPredicate pr, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef ci_sub(Cg *c, LLVMValueRef a, LLVMValueRef b);
+/* ci_clamp / ci_sat: saturate to [lo, hi] / to an IsaType's range */
+LLVMValueRef ci_clamp(Cg *c, LLVMValueRef v, int64_t lo, int64_t hi);
+LLVMValueRef ci_sat(Cg *c, LLVMValueRef v, unsigned ty);
+LLVMValueRef ci_sext(Cg *c, LLVMValueRef v);
+/* element idx of an i32 / i8 vector as i64; an i64 stored as i32 */
+LLVMValueRef ci_ld32(Cg *c, LLVMValueRef base, LLVMValueRef idx);
+void ci_st32(Cg *c, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef v);
+LLVMValueRef ci_ld8(Cg *c, LLVMValueRef base, LLVMValueRef idx);
+/* if (cond) { ...builder in the then-block... } ci_if_end(merge) */
+LLVMBasicBlockRef ci_if_begin(Cg *c, LLVMValueRef cond);
+void ci_if_end(Cg *c, LLVMBasicBlockRef merge);
+/* v >> s rounding half away from zero (s a constant, |v| < 2^63) */
+LLVMValueRef ci_rshift_round(Cg *c, LLVMValueRef v, uint32_t s);
+
 int ref_lower_float(Cg *c, RefModel *r, Diag *d);
+/* ref_bcast_index: the offset into an operand of rank ra, dims da, of element e of a result of
+ * rank ro, dims od, with numpy broadcasting (axes aligned on the right, size-1 axes repeat). */
+LLVMValueRef ref_bcast_index(Cg *c, LLVMValueRef e, const int64_t *od, unsigned ro,
+                             const int64_t *da, unsigned ra);
+/* tensor.c: the non-elementwise float ops (matmul, softmax, layernorm, transpose, concat).
+ * ref_tensor_op_ok: whether op is one of them; ref_lower_tensor_op: emit node id's loop nest. */
+int ref_tensor_op_ok(unsigned op);
+void ref_lower_tensor_op(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id);
+/* ref_own_buf: a zeroed float buffer of n elements the model owns; its index in r->bufs (the
+ * generated code reads it as t[index]). */
+uint32_t ref_own_buf(RefModel *r, size_t n);
+/* attn_float.c: the attention ops (attention, block_mask, sparse_attention, linear_attention) */
+int ref_is_attention_op(unsigned op);
+void ref_emit_attention(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const IrNode *n);
 int ref_lower_quant(Cg *c, RefModel *r, Diag *d);
+/* ref_lower_attn_quant: ref_lower_quant for attention models (CcModel.attn). */
+int ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d);
 
 #endif

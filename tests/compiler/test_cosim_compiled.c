@@ -1,4 +1,4 @@
-/* test_cosim_compiled.c: compiled single-core programs run in lockstep on the C simulator and the
+/* test_cosim_compiled.c: compiled programs (chains and attention) run in lockstep on the C simulator and the
  * Verilator RTL core (`kolmo cosim`): every instruction, cycle, memory and action count agrees,
  * so latency and energy are equal. */
 #include <check.h>
@@ -16,6 +16,8 @@ static const struct {
     {"examples/kan/digits_kan.kir", "hwmodels/configs/edge-kan.yaml", "--adc-lossy"},
     {"tests/compiler/cases/tiny_kan.kir", "hwmodels/configs/sram-cim.yaml", ""},
     {"tests/compiler/cases/tiny_linear.kir", "hwmodels/configs/edge-kan.yaml", ""},
+    {"tests/compiler/cases/attn_sparse.kir", "hwmodels/configs/sram-cim.yaml", ""},
+    {"examples/attention/dense_attn_256.kir", "hwmodels/configs/sram-cim.yaml", ""},
 };
 
 START_TEST(compiled_program_cosim)

@@ -1,5 +1,6 @@
-/* test_dse_mpi.c: `mpirun -np 2 kolmo dse`: the two ranks share the points without duplicates
- * and rank 0's outputs equal a single-process run byte for byte. */
+/* test_dse_mpi.c: `mpirun -np 2 kolmo dse`: the two ranks share the points (handed out on
+ * request) without duplicates, both evaluate some, and rank 0's outputs equal a single-process
+ * run byte for byte. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +32,19 @@ START_TEST(two_ranks_equal_one_process)
 	    /* Open MPI keeps runtime allocations until exit (and its frames are not symbolised
 	     * for LeakSanitizer): no leak check inside the ranks; test_dse covers kolmo dse. */
 	    "ASAN_OPTIONS=detect_leaks=0 %s --allow-run-as-root --oversubscribe -np 2 %s dse %s "
-	    "-o %s --no-progress --json",
+	    "-o %s --no-progress --json --delay-ms 30",
 	    KOLMO_MPIRUN, KOLMO_BIN, SMALL, dir);
 	st = run(cmd, &out);
 	ck_assert_msg(st == 0, "%.1500s", out);
 	ck_assert_msg(strstr(out, "\"ranks\": 2"), "not run on 2 ranks: %.1500s", out);
+	{
+		/* Work is shared on request: with 30 ms a point, rank 1 asks long before rank 0
+		 * could finish alone, and both ranks get points. */
+		const char *b = strstr(out, "\"by_other_ranks\": ");
+		int others = b ? atoi(b + 18) : -1;
+		ck_assert_msg(others > 0 && others < 16, "rank 1 evaluated %d of 16: %.1500s",
+		              others, out);
+	}
 	free(out);
 	for (k = 0; outputs[k]; k++) {
 		snprintf(cmd, sizeof cmd, "cmp -s %s/%s %s/%s", ref, outputs[k], dir, outputs[k]);

@@ -525,8 +525,8 @@ START_TEST(cli_ref_bad_inputs)
 	    {"%M --input nosuch=%D/nan.npy --out %D/out", "no input named 'nosuch'"},
 	    {"%M --quantized --out %D/out", "--arch A.yaml is required"},
 	    {"%M", "--out DIR is required"},
-	    {SRC("tests/compiler/cases/bad_op.kir") " --out %D/out",
-	     "bad_op.kir:6:8: error: op 'softmax' is not supported by the LLVM reference"},
+	    {SRC("tests/golden/cases/ref_bad_op.kir") " --out %D/out",
+	     "ref_bad_op.kir:6:8: error: op 'rmsnorm' is not supported by the LLVM reference"},
 	};
 	char dir[64], args[2048], cmd[4096], path[256];
 	uint32_t i;

@@ -168,7 +168,7 @@ static const struct {
 	const char *kir, *arch;
 	unsigned ncores;
 } compiled[] = {
-    {"examples/kan/wide_kan.kir", "hwmodels/configs/edge-kan.yaml", 7},
+    {"examples/kan/wide_kan.kir", "hwmodels/configs/edge-kan.yaml", 8},
     {"tests/compiler/cases/batch_mlp.kir", "tests/sim/sim-test.yaml", 3},
 };
 
@@ -337,9 +337,9 @@ static const struct {
 	const char *mnem;
 	int late;
 } bugs[] = {
-    {"add", 0},    {"addi", 0}, {"lw", 0},   {"vadd", 0},    {"vmac", 0}, {"vdot", 0}, {"vlut", 0},
-    {"vrecip", 0}, {"topk", 0}, {"topp", 0}, {"sbu", 0},     {"mvm", 0},  {"mvm", 1},  {"xbw", 1},
-    {"tld", 1},    {"dld", 1},  {"dbnz", 1}, {"vredsum", 1}, {"wait", 1},
+    {"add", 0},    {"addi", 0}, {"lw", 0},   {"vadd", 0}, {"vmac", 0},    {"vdot", 0}, {"vlut", 0},
+    {"vrecip", 0}, {"topk", 0}, {"topp", 0}, {"sbu", 0},  {"mvm", 0},     {"mvm", 1},  {"xbw", 1},
+    {"xbwt", 1},   {"tld", 1},  {"dld", 1},  {"dbnz", 1}, {"vredsum", 1}, {"wait", 1},
 };
 
 START_TEST(test_bug_caught)

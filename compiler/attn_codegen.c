@@ -1,0 +1,739 @@
+/* attn_codegen.c: code for the attention lowering (attn.h, docs/attention.md).
+ *
+ * q, k, v and the output live in DRAM. The (head, query block) items are split into contiguous
+ * runs, one per core (cores taken tile by tile round-robin, so the tiles' DMA engines share the
+ * work). Every core runs the same kernel over a table of its items in the scratchpad:
+ *
+ *   item loop      (per item: Q block -> scratchpad through the tile memory)
+ *     pool         sparse, new head: each K block's token sum (xbw + mvm with ones on MVMU 3),
+ *                  its mean as column j of MVMU 2 (xbwt)
+ *     mask         sparse: pooled Q block through MVMU 2 -> block scores; SEL; a byte per block
+ *     block loop   over the allowed key blocks, skipping unselected ones (data-dependent):
+ *                  K_j^T -> MVMU 0 (xbwt), V_j -> MVMU 1 (xbw)
+ *       row loop   s = mvm 0, online-softmax update on the VFU, O += p V (mvm 1, acc)
+ *     normalise    o = O / l, back to DRAM
+ *
+ * Registers: r1-r4 operands, r5 item pointer, r6 items left, r7 Q block address, r8/r9 K/V
+ * block addresses, r11 allowed blocks, r12 first row, r13 block index, r14 blocks left, r15 rows
+ * left, r16 q row, r17 running max, r18 O row, r19-r21 and r25 scratch, r22 row, r23 first key
+ * of the block, r24 p8 buffer (alternating), r26 s, r27 z8, r28 p16, r29 table, r30 blkk + 1,
+ * r31 blkk. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn.h"
+
+enum {
+	R_ITEM = 5,
+	R_NITEM = 6,
+	R_Q = 7,
+	R_K = 8,
+	R_V = 9,
+	R_O = 10,
+	R_A = 11,
+	R_R0 = 12,
+	R_J = 13,
+	R_JN = 14,
+	R_RN = 15,
+	R_QR = 16,
+	R_MX = 17,
+	R_OR = 18,
+	R_T1 = 19,
+	R_T2 = 20,
+	R_T3 = 21,
+	R_ROW = 22,
+	R_T0 = 23,
+	R_P8 = 24,
+	R_T4 = 25,
+	R_S = 26,
+	R_Z8 = 27,
+	R_P16 = 28,
+	R_LUT = 29,
+	R_NB1 = 30,
+	R_NB = 31,
+};
+
+enum { ITEM_BYTES = 32, PRE_BYTES = 16, MAXLABEL = 32 };
+enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into tile memory */
+
+typedef struct Spad {
+	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, z8, p16, p8a, p8b, rt;
+	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
+} Spad;
+
+typedef struct Gen {
+	KCore *kc;
+	uint32_t label[MAXLABEL];
+	struct {
+		uint32_t pc;
+		int label;
+	} fix[MAXLABEL * 2];
+	int nfix, nlabel;
+} Gen;
+
+static void
+put(Gen *g, const Insn *in)
+{
+	uint64_t w = isa_encode(in);
+	kprog_add_code(g->kc, &w, 1);
+}
+
+static Insn
+mk(unsigned op)
+{
+	Insn in;
+	memset(&in, 0, sizeof in);
+	in.op = (uint8_t)op;
+	return in;
+}
+
+/* scalar: rA = rB op rC, or rA = rB op imm; loads and stores: rA, imm(rB) */
+static void
+r3(Gen *g, unsigned op, unsigned a, unsigned b, unsigned c)
+{
+	Insn in = mk(op);
+	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c;
+	put(g, &in);
+}
+
+static void
+ri(Gen *g, unsigned op, unsigned a, unsigned b, int64_t imm)
+{
+	Insn in = mk(op);
+	in.a = (uint8_t)a, in.b = (uint8_t)b, in.imm = (int32_t)imm;
+	put(g, &in);
+}
+
+static void
+li(Gen *g, unsigned r, int64_t v)
+{
+	ri(g, OP_addi, r, 0, v);
+}
+
+/* vector op: types, registers a b c d, shift */
+static void
+vx(Gen *g, unsigned op, unsigned tout, unsigned tin, unsigned a, unsigned b, unsigned c,
+   unsigned dreg, unsigned shift)
+{
+	Insn in = mk(op);
+	in.tout = (uint8_t)tout, in.tin = (uint8_t)tin;
+	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c, in.d = (uint8_t)dreg;
+	in.shift = (uint8_t)shift;
+	put(g, &in);
+}
+
+static void
+sel(Gen *g, unsigned op, unsigned ty, unsigned a, unsigned b, unsigned c, unsigned dreg, unsigned e)
+{
+	Insn in = mk(op);
+	in.tout = in.tin = (uint8_t)ty;
+	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c, in.d = (uint8_t)dreg;
+	in.e = (uint8_t)e;
+	put(g, &in);
+}
+
+static void
+mvm(Gen *g, unsigned out, unsigned inp, unsigned unit, int acc)
+{
+	Insn in = mk(OP_mvm);
+	in.tout = in.tin = TY_I8;
+	in.a = (uint8_t)out, in.b = (uint8_t)inp, in.unit = (uint8_t)unit, in.nbits = 8;
+	in.acc = (uint8_t)acc;
+	put(g, &in);
+}
+
+static void
+xw(Gen *g, unsigned op, unsigned first, unsigned src, unsigned n, unsigned unit)
+{
+	Insn in = mk(op);
+	in.tout = in.tin = TY_I8;
+	in.a = (uint8_t)first, in.b = (uint8_t)src, in.c = (uint8_t)n, in.unit = (uint8_t)unit;
+	put(g, &in);
+}
+
+static void
+wait(Gen *g, uint32_t mask)
+{
+	Insn in = mk(OP_wait);
+	in.mask = mask;
+	put(g, &in);
+}
+
+/* memory transfer op rA, rB, rC with the three values loaded into r1, r2, r3 */
+static void
+xfer(Gen *g, unsigned op, unsigned ra, unsigned rb, uint32_t n)
+{
+	li(g, 3, n);
+	r3(g, op, ra, rb, 3);
+}
+
+static int
+label(Gen *g)
+{
+	return g->nlabel++;
+}
+
+static void
+place(Gen *g, int l)
+{
+	g->label[l] = g->kc->ncode;
+}
+
+static void
+branch(Gen *g, unsigned op, unsigned a, unsigned b, int l)
+{
+	Insn in = mk(op);
+	in.a = (uint8_t)a, in.b = (uint8_t)b;
+	g->fix[g->nfix].pc = g->kc->ncode;
+	g->fix[g->nfix++].label = l;
+	put(g, &in);
+}
+
+static void
+resolve(Gen *g)
+{
+	int i;
+	for (i = 0; i < g->nfix; i++) {
+		uint32_t pc = g->fix[i].pc;
+		Insn in;
+		isa_decode(g->kc->code[pc], &in);
+		in.imm = (int32_t)((int64_t)g->label[g->fix[i].label] - (int64_t)pc);
+		g->kc->code[pc] = isa_encode(&in);
+	}
+}
+
+/* The next 16-byte aligned buffer; the map saturates at UINT32_MAX (then the scratchpad check
+ * refuses it). */
+static uint32_t
+take(uint32_t *at, uint64_t bytes)
+{
+	uint32_t a = *at;
+	uint64_t next = (uint64_t)*at + ((bytes + 15) & ~(uint64_t)15);
+	*at = next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
+	return a;
+}
+
+static void
+spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
+{
+	uint32_t at = 0, prows = a->blkq > a->blkk ? a->blkq : a->blkk;
+	uint32_t dq = a->D > a->Dv ? a->D : a->Dv;
+	memset(s, 0, sizeof *s);
+	s->lut = take(&at, 512);
+	s->items = take(&at, (uint64_t)nitems * ITEM_BYTES);
+	s->qb = take(&at, (uint64_t)a->blkq * dq);
+	s->kb = take(&at, (uint64_t)a->blkk * a->D);
+	s->vb = take(&at, (uint64_t)a->blkk * a->Dv);
+	s->ox = take(&at, (uint64_t)a->blkq * (a->Dv + 1) * 4);
+	s->mx = take(&at, (uint64_t)a->blkq * 4);
+	s->sb = take(&at, (uint64_t)(a->blkk + 1) * 4);
+	s->z8 = take(&at, a->blkk + 1);
+	s->p16 = take(&at, (uint64_t)(a->blkk + 1) * 2);
+	s->p8a = take(&at, a->blkk);
+	s->p8b = take(&at, a->blkk);
+	s->rt = take(&at, 4);
+	if (a->sparse) {
+		s->onesq = take(&at, prows);
+		s->onesk = take(&at, prows);
+		s->acc = take(&at, (uint64_t)a->D * 4);
+		s->pm8 = take(&at, a->D);
+		s->ts = take(&at, (uint64_t)a->nk * 4);
+		s->tz = take(&at, (uint64_t)a->nk * 4);
+		s->tz8 = take(&at, a->nk);
+		s->te = take(&at, (uint64_t)a->nk * 2);
+		s->sel = take(&at, (uint64_t)a->nk * 4);
+		s->mk = take(&at, a->nk);
+	}
+	s->pooltab = take(&at, (uint64_t)npool * PRE_BYTES);
+	s->end = at;
+}
+
+/* The 8-bit mean of the n token rows at spad src (D wide) into s->pm8 (r2 = pm8, r4 = D after):
+ * the rows go into MVMU 3, an all-ones input sums them, vrqs shifts by log2 n. */
+static void
+gen_mean(Gen *g, const CcAttn *a, const Spad *s, uint32_t src, uint32_t n, uint32_t ones)
+{
+	li(g, 1, src);
+	li(g, 3, n);
+	xw(g, OP_xbw, 0, 1, 3, 3);
+	li(g, 1, s->acc);
+	li(g, 2, ones);
+	mvm(g, 1, 2, 3, 0);
+	wait(g, 1u << 3);
+	li(g, 2, s->pm8);
+	li(g, 3, 1);
+	li(g, 4, a->D);
+	vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, 4, attn_log2(n));
+}
+
+/* Pre-pass: this core's share of the tile's key and value blocks. Table entries: DRAM address,
+ * tile-memory destination, pooled-mean destination (-1: none), bytes. Each block is copied from
+ * DRAM into the tile memory (the tile's K/V cache, or the staging buffer when the heads do not
+ * fit); a key block of sparse attention is also summed (xbw + mvm with ones on MVMU 3) and its
+ * 8-bit mean stored for the block scores. A tile barrier ends the phase. */
+static void
+gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npre)
+{
+	int l_pre = label(g), l_nopool = label(g);
+	if (npre) {
+		li(g, R_ITEM, s->pooltab);
+		li(g, R_NITEM, npre);
+		place(g, l_pre);
+		ri(g, OP_lw, R_K, R_ITEM, 0);
+		ri(g, OP_lw, R_V, R_ITEM, 4);
+		ri(g, OP_lw, R_O, R_ITEM, 8);
+		ri(g, OP_lw, 3, R_ITEM, 12);
+		r3(g, OP_dld, R_V, R_K, 3);
+		wait(g, ISA_WAIT_DMA);
+		if (a->sparse) {
+			branch(g, OP_blt, R_O, 0, l_nopool);
+			li(g, 2, s->kb);
+			r3(g, OP_tld, 2, R_V, 3);
+			gen_mean(g, a, s, s->kb, a->blkk, s->onesk);
+			r3(g, OP_tst, 2, R_O, 4);
+			place(g, l_nopool);
+		}
+		ri(g, OP_addi, R_ITEM, R_ITEM, PRE_BYTES);
+		branch(g, OP_dbnz, R_NITEM, 0, l_pre);
+	}
+	{
+		Insn in = mk(OP_bar);
+		put(g, &in);
+	}
+}
+
+/* On a new head (sparse): the head's pooled key means from the tile memory into the columns of
+ * MVMU 2, through the K and V buffers in chunks. */
+static void
+gen_head(Gen *g, const CcAttn *a, const Spad *s)
+{
+	int l_skip = label(g);
+	uint32_t chunk = a->blkk * (a->D + a->Dv) / a->D, c;
+	ri(g, OP_lw, R_T2, R_ITEM, 24);
+	branch(g, OP_beq, R_T2, 0, l_skip);
+	ri(g, OP_lw, R_T3, R_ITEM, 28);
+	for (c = 0; c < a->nk; c += chunk) {
+		uint32_t n = a->nk - c < chunk ? a->nk - c : chunk;
+		li(g, 1, s->kb);
+		ri(g, OP_addi, 2, R_T3, (int64_t)c * a->D);
+		xfer(g, OP_tld, 1, 2, n * a->D);
+		li(g, 4, c);
+		li(g, 3, n);
+		xw(g, OP_xbwt, 4, 1, 3, 2);
+	}
+	place(g, l_skip);
+}
+
+/* The block mask of the current query block (sparse): a byte per key block at s->mk. */
+static void
+gen_mask(Gen *g, const CcAttn *a, const Spad *s)
+{
+	int l_set = label(g);
+	gen_mean(g, a, s, s->qb, a->blkq, s->onesq);
+	li(g, 1, s->ts);
+	mvm(g, 1, 2, 2, 0);
+	wait(g, 1u << 2);
+	li(g, 1, s->mk);
+	li(g, 4, a->nk);
+	vx(g, OP_vfill, TY_I8, TY_I8, 1, 0, 0, 4, 0);
+	li(g, 1, s->sel);
+	li(g, 2, s->ts);
+	if (a->mode == 0) {
+		li(g, 3, a->nsel_k);
+		sel(g, OP_topk, TY_I32, 1, 2, 3, R_A, R_T2);
+	} else {
+		vx(g, OP_vredmax, TY_I32, TY_I32, R_T1, 2, 0, R_A, 0);
+		r3(g, OP_sub, R_T1, 0, R_T1);
+		li(g, 1, s->tz);
+		vx(g, OP_vadds, TY_I32, TY_I32, 1, 2, R_T1, R_A, 0);
+		li(g, 2, s->tz8);
+		li(g, 3, a->zmult);
+		vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, R_A, ATTN_ZSH);
+		li(g, 1, s->te);
+		vx(g, OP_vlut, TY_I16, TY_I8, 1, 2, R_LUT, R_A, 0);
+		li(g, 2, s->sel);
+		li(g, 3, a->tau16);
+		sel(g, OP_topp, TY_I16, 2, 1, 3, R_A, R_T2);
+		if (a->mode == 2) {
+			li(g, 3, a->nsel_k);
+			r3(g, OP_max, 3, 3, R_T2);
+			sel(g, OP_topk, TY_I16, 2, 1, 3, R_A, R_T2);
+		}
+	}
+	/* mark the selected blocks (the count is at least 1) */
+	li(g, R_T3, s->sel);
+	li(g, R_T1, 1);
+	place(g, l_set);
+	ri(g, OP_lw, R_T4, R_T3, 0);
+	ri(g, OP_sb, R_T1, R_T4, s->mk);
+	ri(g, OP_addi, R_T3, R_T3, 4);
+	branch(g, OP_dbnz, R_T2, 0, l_set);
+	if (a->sink)
+		ri(g, OP_sb, R_T1, 0, s->mk);
+}
+
+/* One query row against the key block in MVMU 0 / 1: the online-softmax update. */
+static void
+gen_row(Gen *g, const CcAttn *a, const Spad *s)
+{
+	int l_nomask = label(g);
+	mvm(g, R_S, R_QR, 0, 0);
+	wait(g, 1u << 0);
+	if (a->causal) {
+		/* keep = row + 1 - t0 tokens; mask the rest of the block */
+		r3(g, OP_sub, R_T2, R_ROW, R_T0);
+		ri(g, OP_addi, R_T2, R_T2, 1);
+		branch(g, OP_bge, R_T2, R_NB, l_nomask);
+		r3(g, OP_max, R_T2, R_T2, 0);
+		ri(g, OP_slli, R_T3, R_T2, 2);
+		r3(g, OP_add, 1, R_S, R_T3);
+		r3(g, OP_sub, 4, R_NB, R_T2);
+		li(g, 3, ATTN_MASKED);
+		vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 3, 4, 0);
+		place(g, l_nomask);
+	}
+	ri(g, OP_lw, R_T1, R_MX, 0);
+	ri(g, OP_sw, R_T1, R_S, 4 * (int64_t)a->blkk);
+	vx(g, OP_vredmax, TY_I32, TY_I32, R_T1, R_S, 0, R_NB1, 0);
+	ri(g, OP_sw, R_T1, R_MX, 0);
+	r3(g, OP_sub, R_T1, 0, R_T1);
+	vx(g, OP_vadds, TY_I32, TY_I32, R_S, R_S, R_T1, R_NB1, 0);
+	li(g, 3, a->zmult);
+	vx(g, OP_vrqs, TY_I8, TY_I32, R_Z8, R_S, 3, R_NB1, ATTN_ZSH);
+	vx(g, OP_vlut, TY_I16, TY_I8, R_P16, R_Z8, R_LUT, R_NB1, 0);
+	li(g, 3, 127);
+	vx(g, OP_vrqs, TY_I8, TY_I16, R_P8, R_P16, 3, R_NB, ATTN_LUT_SHIFT);
+	ri(g, OP_lh, R_T3, R_P16, 2 * (int64_t)a->blkk);
+	li(g, 4, a->Dv + 1);
+	vx(g, OP_vmuls, TY_I32, TY_I32, R_OR, R_OR, R_T3, 4, ATTN_LUT_SHIFT);
+	mvm(g, R_OR, R_P8, 1, 1);
+	vx(g, OP_vredsum, TY_I8, TY_I8, R_T2, R_P8, 0, R_NB, 0);
+	ri(g, OP_lw, R_T1, R_OR, 4 * (int64_t)a->Dv);
+	r3(g, OP_add, R_T1, R_T1, R_T2);
+	ri(g, OP_sw, R_T1, R_OR, 4 * (int64_t)a->Dv);
+	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
+}
+
+static void
+gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npre, int prepass,
+           int cached, uint32_t tm)
+{
+	uint32_t dq = a->D > a->Dv ? a->D : a->Dv;
+	uint32_t tm_q = tm, tm_k = tm + a->blkq * dq, tm_v = tm_k + a->blkk * a->D;
+	int l_item = label(g), l_blk = label(g), l_row = label(g), l_next = label(g);
+	int l_norm = label(g);
+	li(g, R_LUT, s->lut);
+	li(g, R_S, s->sb);
+	li(g, R_Z8, s->z8);
+	li(g, R_P16, s->p16);
+	li(g, R_NB1, a->blkk + 1);
+	li(g, R_NB, a->blkk);
+	if (prepass)
+		gen_prepass(g, a, s, npre);
+	li(g, R_ITEM, s->items);
+	li(g, R_NITEM, nitems);
+	place(g, l_item);
+	ri(g, OP_lw, R_Q, R_ITEM, 0);
+	ri(g, OP_lw, R_K, R_ITEM, 4);
+	ri(g, OP_lw, R_V, R_ITEM, 8);
+	ri(g, OP_lw, R_A, R_ITEM, 16);
+	ri(g, OP_lw, R_R0, R_ITEM, 20);
+	if (a->sparse)
+		gen_head(g, a, s);
+	/* the Q block */
+	li(g, 1, tm_q);
+	xfer(g, OP_dld, 1, R_Q, a->blkq * a->D);
+	wait(g, ISA_WAIT_DMA);
+	li(g, 2, s->qb);
+	r3(g, OP_tld, 2, 1, 3);
+	li(g, 1, s->ox);
+	li(g, 4, a->blkq * (a->Dv + 1));
+	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
+	li(g, 1, s->mx);
+	li(g, 3, ATTN_MINIT);
+	li(g, 4, a->blkq);
+	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 3, 4, 0);
+	if (a->sparse)
+		gen_mask(g, a, s);
+	/* the key blocks */
+	li(g, R_J, 0);
+	ri(g, OP_addi, R_JN, R_A, 0);
+	li(g, R_T0, 0);
+	place(g, l_blk);
+	if (a->sparse) {
+		ri(g, OP_lb, R_T2, R_J, s->mk);
+		branch(g, OP_beq, R_T2, 0, l_next);
+	}
+	/* K_j and V_j: from the tile's cache (R_K / R_V point at the block in tile memory), or
+	 * from DRAM through the core's staging buffers */
+	if (!(cached & CACHE_K)) {
+		li(g, 1, tm_k);
+		xfer(g, OP_dld, 1, R_K, a->blkk * a->D);
+	}
+	if (!(cached & CACHE_V)) {
+		li(g, 2, tm_v);
+		xfer(g, OP_dld, 2, R_V, a->blkk * a->Dv);
+	}
+	if (cached != (CACHE_K | CACHE_V))
+		wait(g, ISA_WAIT_DMA);
+	li(g, 4, s->kb);
+	xfer(g, OP_tld, 4, cached & CACHE_K ? R_K : 1, a->blkk * a->D);
+	xw(g, OP_xbwt, 0, 4, R_NB, 0);
+	li(g, 4, s->vb);
+	xfer(g, OP_tld, 4, cached & CACHE_V ? R_V : 2, a->blkk * a->Dv);
+	xw(g, OP_xbw, 0, 4, R_NB, 1);
+	li(g, R_QR, s->qb);
+	li(g, R_MX, s->mx);
+	li(g, R_OR, s->ox);
+	ri(g, OP_addi, R_ROW, R_R0, 0);
+	li(g, R_RN, a->blkq);
+	li(g, R_P8, s->p8a);
+	place(g, l_row);
+	gen_row(g, a, s);
+	ri(g, OP_addi, R_QR, R_QR, a->D);
+	ri(g, OP_addi, R_MX, R_MX, 4);
+	ri(g, OP_addi, R_OR, R_OR, 4 * ((int64_t)a->Dv + 1));
+	ri(g, OP_addi, R_ROW, R_ROW, 1);
+	branch(g, OP_dbnz, R_RN, 0, l_row);
+	place(g, l_next);
+	ri(g, OP_addi, R_J, R_J, 1);
+	ri(g, OP_addi, R_K, R_K, (int64_t)a->blkk * a->D);
+	ri(g, OP_addi, R_V, R_V, (int64_t)a->blkk * a->Dv);
+	ri(g, OP_addi, R_T0, R_T0, a->blkk);
+	branch(g, OP_dbnz, R_JN, 0, l_blk);
+	/* o = O / l into the Q buffer, then to DRAM */
+	wait(g, 1u << 1);
+	li(g, R_OR, s->ox);
+	li(g, R_QR, s->qb);
+	li(g, R_RN, a->blkq);
+	place(g, l_norm);
+	li(g, 1, s->rt);
+	ri(g, OP_addi, 2, R_OR, 4 * (int64_t)a->Dv);
+	li(g, 4, 1);
+	vx(g, OP_vrecip, TY_I32, TY_I32, 1, 2, 0, 4, ATTN_RECIP_SHIFT);
+	ri(g, OP_lw, R_T1, 0, s->rt);
+	li(g, 4, a->Dv);
+	vx(g, OP_vrqs, TY_I8, TY_I32, R_QR, R_OR, R_T1, 4, ATTN_RECIP_SHIFT);
+	ri(g, OP_addi, R_OR, R_OR, 4 * ((int64_t)a->Dv + 1));
+	ri(g, OP_addi, R_QR, R_QR, a->Dv);
+	branch(g, OP_dbnz, R_RN, 0, l_norm);
+	li(g, 1, s->qb);
+	li(g, 2, tm_q);
+	xfer(g, OP_tst, 1, 2, a->blkq * a->Dv);
+	ri(g, OP_lw, R_O, R_ITEM, 12);
+	r3(g, OP_dst, 2, R_O, 3);
+	wait(g, ISA_WAIT_DMA);
+	ri(g, OP_addi, R_ITEM, R_ITEM, ITEM_BYTES);
+	branch(g, OP_dbnz, R_NITEM, 0, l_item);
+	put(g, &(Insn){.op = OP_halt});
+	resolve(g);
+}
+
+static void
+add_io(KProg *p, const Graph *gr, IrTensorId t, int dir, uint32_t addr, double scale)
+{
+	KTensor k;
+	const IrType *it = &gr->tensors[t].type;
+	uint32_t i;
+	memset(&k, 0, sizeof k);
+	k.name = dir == KDIR_OUT ? gr->outputs[0].name : gr->tensors[t].name;
+	k.dir = (uint8_t)dir;
+	k.type = TY_I8;
+	k.space = KSP_DRAM;
+	k.rank = it->rank;
+	for (i = 0; i < it->rank; i++)
+		k.dims[i] = (uint32_t)it->dim[i];
+	k.addr = addr;
+	k.scale = scale;
+	kprog_add_io(p, &k);
+}
+
+static uint32_t
+align64(uint64_t v)
+{
+	return (uint32_t)((v + 63) & ~(uint64_t)63);
+}
+
+/* The key-head index of item i. */
+static uint32_t
+item_head(const CcAttn *a, uint32_t i)
+{
+	uint32_t bh = i / a->nq, b = bh / a->H, h = bh % a->H;
+	return b * a->Hk + h % a->Hk;
+}
+
+/* The query block of item i. Causal rows grow with the block index, so each head's blocks are
+ * taken in the order 0, nq-1, 1, nq-2, ...: a core's contiguous run of items gets a balanced mix
+ * of short and long rows. */
+static uint32_t
+item_qblock(const CcAttn *a, uint32_t i)
+{
+	uint32_t pos = i % a->nq;
+	if (!a->causal)
+		return pos;
+	return pos % 2 == 0 ? pos / 2 : a->nq - 1 - pos / 2;
+}
+
+/* The key heads the items of tile t's cores touch, in order, into heads; their count. */
+static uint32_t
+tile_heads(const CcAttn *a, uint32_t t, uint32_t cpt, uint32_t ncores, uint32_t nitems,
+           uint32_t *heads)
+{
+	uint32_t c0 = t * cpt, c1 = c0 + cpt < ncores ? c0 + cpt : ncores, n = 0, i;
+	uint32_t i0 = (uint32_t)((uint64_t)c0 * nitems / ncores);
+	uint32_t i1 = (uint32_t)((uint64_t)c1 * nitems / ncores), prev = UINT32_MAX;
+	for (i = i0; i < i1; i++)
+		if (item_head(a, i) != prev)
+			heads[n++] = prev = item_head(a, i);
+	return n;
+}
+
+int
+cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
+{
+	const CcAttn *a = m->attn;
+	const HwArch *arch = m->arch;
+	uint32_t ntiles = (uint32_t)arch->chip.tiles, cpt = (uint32_t)arch->tile.cores;
+	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq, t, *heads;
+	uint64_t qe = (uint64_t)a->N * a->D, ke = (uint64_t)a->M * a->D,
+	         ve = (uint64_t)a->M * a->Dv, tmem = (uint64_t)arch->tile.mem_bytes;
+	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
+	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
+	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
+	uint64_t pool_tm, cache_tm, headkv;
+	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage, maxh = 0;
+	int cached, prepass;
+	dq = a->D > a->Dv ? a->D : a->Dv;
+	stage = a->blkq * dq + a->blkk * a->D + a->blkk * a->Dv;
+	if (ncores > nitems)
+		ncores = nitems;
+	if (end > (uint64_t)arch->dram.size_bytes || end > UINT32_MAX)
+		return diag_err(
+		    d, m->g->file, "q, k, v and the output need %llu bytes of DRAM; '%s' has %lld",
+		    (unsigned long long)end, arch->name, (long long)arch->dram.size_bytes);
+	/* Tile memory: the cores' staging buffers, the pooled key means of the tile's heads
+	 * (sparse), and when every tile's heads fit, their K and V (read once from DRAM). */
+	heads = xcalloc(nitems + 1, sizeof *heads);
+	for (t = 0; t * cpt < ncores; t++) {
+		uint32_t n = tile_heads(a, t, cpt, ncores, nitems, heads);
+		maxh = n > maxh ? n : maxh;
+	}
+	pool_tm = (uint64_t)stage * cpt;
+	cache_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * a->nk * a->D : 0));
+	if (cache_tm > tmem) {
+		free(heads);
+		return diag_err(
+		    d, m->g->file,
+		    "staging blocks%s of a tile need %llu bytes of tile memory; '%s' has "
+		    "%lld",
+		    a->sparse ? " and pooled keys" : "", (unsigned long long)cache_tm, arch->name,
+		    (long long)arch->tile.mem_bytes);
+	}
+	/* Cache K when the tile's heads fit (sparse attention reads every K block anyway, for the
+	 * pooled means), V too when most blocks will be used (dense, or top-k keeping half). */
+	cached = 0;
+	if (cache_tm + (uint64_t)maxh * align64(ke) <= tmem)
+		cached |= CACHE_K;
+	if ((cached & CACHE_K) && cache_tm + (uint64_t)maxh * align64(ke + ve) <= tmem &&
+	    (!a->sparse || (a->mode == 0 && 2 * a->nsel_k >= a->nk)))
+		cached |= CACHE_V;
+	headkv = align64(ke + (cached & CACHE_V ? ve : 0));
+	prepass = a->sparse || cached;
+	/* Cores tile by tile; core c takes items [c * nitems / ncores, ...). A tile's cores split
+	 * its pre-pass blocks round-robin. */
+	for (t = 0; t * cpt < ncores; t++) {
+		uint32_t c0 = t * cpt, c1 = c0 + cpt < ncores ? c0 + cpt : ncores, nact = c1 - c0;
+		uint32_t nheads = tile_heads(a, t, cpt, ncores, nitems, heads), i, prev;
+		uint32_t per = (cached & CACHE_V) ? 2 : (cached || a->sparse ? 1 : 0);
+		uint32_t npre_tile = nheads * a->nk * per;
+		for (c = c0; c < c1; c++) {
+			uint32_t first = (uint32_t)((uint64_t)c * nitems / ncores);
+			uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), hs = 0;
+			uint32_t npre = 0, pp, core = c - c0, n = 0;
+			int32_t *tab, *pre;
+			Spad s;
+			Gen g;
+			memset(&g, 0, sizeof g);
+			for (pp = core; pp < npre_tile; pp += nact)
+				npre++;
+			spad_map(a, last - first, npre, &s);
+			if (s.end > (uint64_t)arch->core.spad_bytes) {
+				free(heads);
+				return diag_err(
+				    d, m->g->file,
+				    "attention needs %u bytes of scratchpad per core; '%s' has "
+				    "%lld",
+				    s.end, arch->name, (long long)arch->core.spad_bytes);
+			}
+			g.kc = kprog_core(p, t, core);
+			tab = xcalloc(last - first, ITEM_BYTES);
+			prev = UINT32_MAX;
+			for (i = first; i < last; i++) {
+				uint32_t bh = i / a->nq, iq = item_qblock(a, i),
+				         kh = item_head(a, i);
+				int32_t *e = tab + (size_t)(i - first) * (ITEM_BYTES / 4);
+				while (heads[hs] != kh)
+					hs++;
+				e[0] = (int32_t)(q0 + bh * qe + (uint64_t)iq * a->blkq * a->D);
+				e[1] = (int32_t)(cached & CACHE_K ? cache_tm + hs * headkv
+				                                  : k0 + kh * ke);
+				e[2] = (int32_t)(cached & CACHE_V ? cache_tm + hs * headkv + ke
+				                                  : v0 + kh * ve);
+				e[3] =
+				    (int32_t)(o0 + ((uint64_t)bh * a->N + (uint64_t)iq * a->blkq) *
+				                       a->Dv);
+				e[4] = (int32_t)cc_attn_allowed(a, iq);
+				e[5] = (int32_t)(iq * a->blkq);
+				e[6] = kh != prev;
+				e[7] = (int32_t)(pool_tm + (uint64_t)hs * a->nk * a->D);
+				prev = kh;
+			}
+			kprog_add_spad(g.kc, s.items, tab, (last - first) * ITEM_BYTES);
+			free(tab);
+			/* pre-pass entries: block pp is (head slot, key block, K or V) */
+			pre = xcalloc(npre + 1, PRE_BYTES);
+			for (pp = core; pp < npre_tile; pp += nact, n++) {
+				uint32_t hsl = pp / (a->nk * per), j = pp / per % a->nk;
+				int isv = (int)(pp % per) == 1;
+				uint64_t h = heads[hsl];
+				int32_t *e = pre + (size_t)n * (PRE_BYTES / 4);
+				uint64_t off = (uint64_t)j * a->blkk * (isv ? a->Dv : a->D);
+				e[0] = (int32_t)((isv ? v0 + h * ve : k0 + h * ke) + off);
+				e[1] = (int32_t)(cached ? cache_tm + hsl * headkv + (isv ? ke : 0) +
+				                              off
+				                        : (uint64_t)core * stage + a->blkq * dq);
+				e[2] = a->sparse && !isv
+				           ? (int32_t)(pool_tm + ((uint64_t)hsl * a->nk + j) * a->D)
+				           : -1;
+				e[3] = (int32_t)(a->blkk * (isv ? a->Dv : a->D));
+			}
+			if (npre)
+				kprog_add_spad(g.kc, s.pooltab, pre, npre * PRE_BYTES);
+			free(pre);
+			kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
+			if (a->sparse) {
+				uint8_t *ones = xcalloc(prows, 1);
+				memset(ones, 1, a->blkq);
+				kprog_add_spad(g.kc, s.onesq, ones, prows);
+				memset(ones, 0, prows);
+				memset(ones, 1, a->blkk);
+				kprog_add_spad(g.kc, s.onesk, ones, prows);
+				free(ones);
+			}
+			kprog_add_xbar(g.kc, 0, a->D, a->blkk, 8, NULL);
+			kprog_add_xbar(g.kc, 1, a->blkk, a->Dv, 8, NULL);
+			if (a->sparse) {
+				kprog_add_xbar(g.kc, 2, a->D, a->nk, 8, NULL);
+				kprog_add_xbar(g.kc, 3, prows, a->D, 8, NULL);
+			}
+			gen_kernel(&g, a, &s, last - first, npre, prepass, cached, core * stage);
+			kprog_add_sym(p, m->g->tensors[a->to].name, t, core, 0, g.kc->ncode);
+		}
+	}
+	free(heads);
+	add_io(p, m->g, a->tq, KDIR_IN, (uint32_t)q0, a->s_in);
+	add_io(p, m->g, a->tk, KDIR_IN, (uint32_t)k0, a->s_in);
+	add_io(p, m->g, a->tv, KDIR_IN, (uint32_t)v0, a->s_in);
+	add_io(p, m->g, a->to, KDIR_OUT, (uint32_t)o0, a->s_in);
+	return 0;
+}

@@ -1,0 +1,408 @@
+/* attn_quant.c: the integer lowering of the attention lowering's model (compiler/attn.h) to LLVM
+ * IR, written from docs/attention.md and docs/isa.md:
+ *
+ *   mask     key and query block means (sums shifted, rounding half away from zero), block
+ *            scores, selection by repeated arg-max (ties: lower index) on the scores (top-k) or
+ *            on the exp2 table of the scores minus their maximum (top-p, hybrid), causal prefix,
+ *            sink
+ *   rows     per query row and selected key block: scores, running max, the exp2 table, 8-bit
+ *            probabilities, rescale of O and l by the table's alpha, P V, sum of P
+ *   output   O x round(2^30 / l) >> 30, saturated to 8 bits
+ *
+ * The generated function is `void kolmo_ref_quant(const i32 *in, i32 *out, i8 **p)`; p holds the
+ * exp2 table and scratch vectors. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn.h"
+#include "refint.h"
+
+enum { AP_LUT, AP_S, AP_P8, AP_O, AP_MASK, AP_PK, AP_PQ, AP_T, AP_E, AP_TAKEN, AP_COUNT };
+
+typedef struct Acg {
+	Cg *c;
+	const CcAttn *a;
+	LLVMTypeRef i16;
+	LLVMValueRef v[AP_COUNT];
+	LLVMValueRef in, out;
+} Acg;
+
+static LLVMValueRef
+K(Acg *g, int64_t v)
+{
+	return cg_i64(g->c, v);
+}
+
+static LLVMValueRef
+ld(Acg *g, int which, LLVMValueRef idx)
+{
+	return cg_ld(g->c, g->c->i64, g->v[which], idx);
+}
+
+static void
+st(Acg *g, int which, LLVMValueRef idx, LLVMValueRef v)
+{
+	cg_st(g->c, g->c->i64, g->v[which], idx, v);
+}
+
+static LLVMValueRef
+var(Acg *g, const char *name, int64_t init)
+{
+	LLVMValueRef v = cg_var(g->c, g->c->i64, name);
+	LLVMBuildStore(g->c->b, K(g, init), v);
+	return v;
+}
+
+static LLVMValueRef
+get(Acg *g, LLVMValueRef var)
+{
+	return cg_load(g->c, g->c->i64, var);
+}
+
+static void
+set(Acg *g, LLVMValueRef var, LLVMValueRef v)
+{
+	LLVMBuildStore(g->c->b, v, var);
+}
+
+static LLVMValueRef
+smax(Acg *g, LLVMValueRef a, LLVMValueRef b)
+{
+	return ci_sel(g->c, ci_icmp(g->c, LLVMIntSGT, a, b), a, b);
+}
+
+static LLVMValueRef
+smin(Acg *g, LLVMValueRef a, LLVMValueRef b)
+{
+	return ci_sel(g->c, ci_icmp(g->c, LLVMIntSLT, a, b), a, b);
+}
+
+/* The exp2 table at z8 = sat8(round(sat32(z) * zmult >> 24)). */
+static LLVMValueRef
+table(Acg *g, LLVMValueRef z)
+{
+	Cg *c = g->c;
+	LLVMValueRef z8 = ci_sat(
+	    c, ci_rshift_round(c, cg_mul(c, ci_sat(c, z, TY_I32), K(g, g->a->zmult)), ATTN_ZSH),
+	    TY_I8);
+	return ci_sext(c, cg_ld(c, g->i16, g->v[AP_LUT], cg_add(c, z8, K(g, 128))));
+}
+
+/* dst[e] = sat8(round(sat32(sum of rows [t0, t0 + n) of x[., D]) >> log2 n)) */
+static void
+pool(Acg *g, LLVMValueRef x, LLVMValueRef t0, uint32_t n, int dst, LLVMValueRef dst0)
+{
+	Cg *c = g->c;
+	CgLoop le, lt;
+	LLVMValueRef e, t, acc = cg_var(c, c->i64, "pool");
+	e = cg_loop_begin(c, &le, K(g, 0), K(g, g->a->D));
+	set(g, acc, K(g, 0));
+	t = cg_loop_begin(c, &lt, K(g, 0), K(g, n));
+	set(g, acc,
+	    cg_add(c, get(g, acc),
+	           ci_ld32(c, x, cg_add(c, cg_mul(c, cg_add(c, t0, t), K(g, g->a->D)), e))));
+	cg_loop_end(c, &lt);
+	st(g, dst, cg_add(c, dst0, e),
+	   ci_sat(c, ci_rshift_round(c, ci_sat(c, get(g, acc), TY_I32), attn_log2(n)), TY_I8));
+	cg_loop_end(c, &le);
+}
+
+/* The block mask of query block iq of the head whose q starts at qh (mask row iq). */
+static void
+emit_mask_row(Acg *g, LLVMValueRef qh, LLVMValueRef iq, LLVMValueRef A)
+{
+	Cg *c = g->c;
+	const CcAttn *a = g->a;
+	CgLoop lj, le, lk;
+	LLVMValueRef j, e, k, acc = cg_var(c, c->i64, "t"), mx = var(g, "mx", INT32_MIN);
+	LLVMValueRef total = var(g, "total", 0), cdf = var(g, "cdf", 0), still = var(g, "still", 1);
+	LLVMValueRef best = cg_var(c, c->i64, "best"), bv = cg_var(c, c->i64, "bv");
+	LLVMValueRef row = cg_mul(c, iq, K(g, a->nk)), cntk = smin(g, K(g, a->nsel_k), A);
+	int key = a->mode == 0 ? AP_T : AP_E;
+	pool(g, qh, cg_mul(c, iq, K(g, a->blkq)), a->blkq, AP_PQ, K(g, 0));
+	j = cg_loop_begin(c, &lj, K(g, 0), K(g, a->nk));
+	set(g, acc, K(g, 0));
+	e = cg_loop_begin(c, &le, K(g, 0), K(g, a->D));
+	set(g, acc,
+	    cg_add(
+	        c, get(g, acc),
+	        cg_mul(c, ld(g, AP_PQ, e), ld(g, AP_PK, cg_add(c, cg_mul(c, j, K(g, a->D)), e)))));
+	cg_loop_end(c, &le);
+	st(g, AP_T, j, ci_sat(c, get(g, acc), TY_I32));
+	cg_st(c, c->i8, g->v[AP_MASK], cg_add(c, row, j), LLVMConstInt(c->i8, 0, 0));
+	cg_st(c, c->i8, g->v[AP_TAKEN], j, LLVMConstInt(c->i8, 0, 0));
+	cg_loop_end(c, &lj);
+	if (a->mode != 0) {
+		j = cg_loop_begin(c, &lj, K(g, 0), A);
+		set(g, mx, smax(g, get(g, mx), ld(g, AP_T, j)));
+		cg_loop_end(c, &lj);
+		j = cg_loop_begin(c, &lj, K(g, 0), A);
+		st(g, AP_E, j, table(g, ci_sub(c, ld(g, AP_T, j), get(g, mx))));
+		set(g, total, cg_add(c, get(g, total), ld(g, AP_E, j)));
+		cg_loop_end(c, &lj);
+	}
+	/* best-first order by repeated arg-max; include the prefix the mode keeps */
+	k = cg_loop_begin(c, &lk, K(g, 0), A);
+	set(g, best, K(g, -1));
+	set(g, bv, K(g, 0));
+	j = cg_loop_begin(c, &lj, K(g, 0), A);
+	{
+		LLVMValueRef free_ = ci_icmp(c, LLVMIntEQ, ci_ld8(c, g->v[AP_TAKEN], j), K(g, 0));
+		LLVMValueRef better =
+		    LLVMBuildOr(c->b, ci_icmp(c, LLVMIntSLT, get(g, best), K(g, 0)),
+		                ci_icmp(c, LLVMIntSGT, ld(g, key, j), get(g, bv)), "");
+		LLVMValueRef take = LLVMBuildAnd(c->b, free_, better, "");
+		set(g, best, ci_sel(c, take, j, get(g, best)));
+		set(g, bv, ci_sel(c, take, ld(g, key, j), get(g, bv)));
+	}
+	cg_loop_end(c, &lj);
+	cg_st(c, c->i8, g->v[AP_TAKEN], get(g, best), LLVMConstInt(c->i8, 1, 0));
+	{
+		LLVMValueRef inc;
+		if (a->mode == 0)
+			inc = ci_icmp(c, LLVMIntSLT, k, cntk);
+		else {
+			LLVMValueRef in_p;
+			set(g, cdf, cg_add(c, get(g, cdf), get(g, bv)));
+			in_p =
+			    LLVMBuildAnd(c->b, ci_icmp(c, LLVMIntNE, get(g, still), K(g, 0)),
+			                 ci_icmp(c, LLVMIntSLE, cg_mul(c, get(g, cdf), K(g, 65536)),
+			                         cg_mul(c, get(g, total), K(g, a->tau16))),
+			                 "");
+			set(g, still, LLVMBuildZExt(c->b, in_p, c->i64, ""));
+			inc = LLVMBuildOr(c->b, in_p, ci_icmp(c, LLVMIntEQ, k, K(g, 0)), "");
+			if (a->mode == 2)
+				inc = LLVMBuildOr(c->b, inc, ci_icmp(c, LLVMIntSLT, k, cntk), "");
+		}
+		{
+			LLVMBasicBlockRef m = ci_if_begin(c, inc);
+			cg_st(c, c->i8, g->v[AP_MASK], cg_add(c, row, get(g, best)),
+			      LLVMConstInt(c->i8, 1, 0));
+			ci_if_end(c, m);
+		}
+	}
+	cg_loop_end(c, &lk);
+	if (a->sink)
+		cg_st(c, c->i8, g->v[AP_MASK], row, LLVMConstInt(c->i8, 1, 0));
+}
+
+/* Query row R (absolute) of query block iq: online softmax over the allowed, selected blocks. */
+static void
+emit_row(Acg *g, LLVMValueRef qh, LLVMValueRef kh, LLVMValueRef vh, LLVMValueRef oh,
+         LLVMValueRef iq, LLVMValueRef R, LLVMValueRef A)
+{
+	Cg *c = g->c;
+	const CcAttn *a = g->a;
+	uint32_t bk = a->blkk, Dv = a->Dv, D = a->D;
+	CgLoop lj, lt, le, lf;
+	LLVMValueRef j, t, e, f, acc = cg_var(c, c->i64, "acc"), m = var(g, "m", ATTN_MINIT);
+	LLVMValueRef mx = cg_var(c, c->i64, "mx"), alpha, ps = cg_var(c, c->i64, "ps"), l, rc;
+	f = cg_loop_begin(c, &lf, K(g, 0), K(g, Dv + 1));
+	st(g, AP_O, f, K(g, 0));
+	cg_loop_end(c, &lf);
+	j = cg_loop_begin(c, &lj, K(g, 0), A);
+	{
+		LLVMBasicBlockRef skip = NULL;
+		LLVMValueRef t0 = cg_mul(c, j, K(g, bk));
+		if (a->sparse)
+			skip =
+			    ci_if_begin(c, ci_icmp(c, LLVMIntNE,
+			                           ci_ld8(c, g->v[AP_MASK],
+			                                  cg_add(c, cg_mul(c, iq, K(g, a->nk)), j)),
+			                           K(g, 0)));
+		t = cg_loop_begin(c, &lt, K(g, 0), K(g, bk));
+		set(g, acc, K(g, 0));
+		e = cg_loop_begin(c, &le, K(g, 0), K(g, D));
+		set(g, acc,
+		    cg_add(c, get(g, acc),
+		           cg_mul(c, ci_ld32(c, qh, cg_add(c, cg_mul(c, R, K(g, D)), e)),
+		                  ci_ld32(c, kh,
+		                          cg_add(c, cg_mul(c, cg_add(c, t0, t), K(g, D)), e)))));
+		cg_loop_end(c, &le);
+		{
+			LLVMValueRef s = ci_sat(c, get(g, acc), TY_I32);
+			if (a->causal)
+				s = ci_sel(c, ci_icmp(c, LLVMIntSGT, cg_add(c, t0, t), R),
+				           K(g, ATTN_MASKED), s);
+			st(g, AP_S, t, s);
+		}
+		cg_loop_end(c, &lt);
+		st(g, AP_S, K(g, bk), get(g, m));
+		set(g, mx, K(g, INT32_MIN));
+		t = cg_loop_begin(c, &lt, K(g, 0), K(g, bk + 1));
+		set(g, mx, smax(g, get(g, mx), ld(g, AP_S, t)));
+		cg_loop_end(c, &lt);
+		set(g, m, get(g, mx));
+		set(g, ps, K(g, 0));
+		t = cg_loop_begin(c, &lt, K(g, 0), K(g, bk));
+		{
+			LLVMValueRef p8 =
+			    ci_sat(c,
+			           ci_rshift_round(
+			               c,
+			               cg_mul(c, table(g, ci_sub(c, ld(g, AP_S, t), get(g, mx))),
+			                      K(g, 127)),
+			               ATTN_LUT_SHIFT),
+			           TY_I8);
+			st(g, AP_P8, t, p8);
+			set(g, ps, cg_add(c, get(g, ps), p8));
+		}
+		cg_loop_end(c, &lt);
+		alpha = table(g, ci_sub(c, ld(g, AP_S, K(g, bk)), get(g, mx)));
+		f = cg_loop_begin(c, &lf, K(g, 0), K(g, Dv + 1));
+		st(g, AP_O, f,
+		   ci_sat(c, ci_rshift_round(c, cg_mul(c, ld(g, AP_O, f), alpha), ATTN_LUT_SHIFT),
+		          TY_I32));
+		cg_loop_end(c, &lf);
+		f = cg_loop_begin(c, &lf, K(g, 0), K(g, Dv));
+		set(g, acc, ld(g, AP_O, f));
+		t = cg_loop_begin(c, &lt, K(g, 0), K(g, bk));
+		set(g, acc,
+		    cg_add(c, get(g, acc),
+		           cg_mul(c, ld(g, AP_P8, t),
+		                  ci_ld32(c, vh,
+		                          cg_add(c, cg_mul(c, cg_add(c, t0, t), K(g, Dv)), f)))));
+		cg_loop_end(c, &lt);
+		st(g, AP_O, f, ci_sat(c, get(g, acc), TY_I32));
+		cg_loop_end(c, &lf);
+		/* l += sum p8, a 32-bit register add */
+		st(g, AP_O, K(g, Dv),
+		   ci_sext(c, LLVMBuildTrunc(
+		                  c->b,
+		                  cg_add(c, ld(g, AP_O, K(g, Dv)), ci_sat(c, get(g, ps), TY_I32)),
+		                  c->i32, "")));
+		if (skip)
+			ci_if_end(c, skip);
+	}
+	cg_loop_end(c, &lj);
+	/* rc = round(2^30 / l) (vrecip), INT32_MAX for l = 0 */
+	l = ld(g, AP_O, K(g, Dv));
+	{
+		LLVMValueRef neg = ci_icmp(c, LLVMIntSLT, l, K(g, 0));
+		LLVMValueRef den = ci_sel(c, neg, LLVMBuildNeg(c->b, l, ""), l);
+		LLVMValueRef safe = ci_sel(c, ci_icmp(c, LLVMIntEQ, den, K(g, 0)), K(g, 1), den);
+		LLVMValueRef num = K(g, (int64_t)1 << ATTN_RECIP_SHIFT);
+		LLVMValueRef qv = LLVMBuildUDiv(c->b, num, safe, "");
+		LLVMValueRef rem = LLVMBuildURem(c->b, num, safe, "");
+		qv = cg_add(c, qv,
+		            LLVMBuildZExt(c->b,
+		                          ci_icmp(c, LLVMIntSGE, cg_mul(c, rem, K(g, 2)), safe),
+		                          c->i64, ""));
+		qv = ci_sat(c, ci_sel(c, neg, LLVMBuildNeg(c->b, qv, ""), qv), TY_I32);
+		rc = ci_sel(c, ci_icmp(c, LLVMIntEQ, den, K(g, 0)), K(g, INT32_MAX), qv);
+	}
+	f = cg_loop_begin(c, &lf, K(g, 0), K(g, Dv));
+	ci_st32(
+	    c, oh, cg_add(c, cg_mul(c, R, K(g, Dv)), f),
+	    ci_sat(c, ci_rshift_round(c, cg_mul(c, ld(g, AP_O, f), rc), ATTN_RECIP_SHIFT), TY_I8));
+	cg_loop_end(c, &lf);
+}
+
+static void *
+own(RefModel *r, size_t bytes)
+{
+	void *p = xcalloc(bytes ? bytes : 1, 1);
+	r->qowned = xrealloc(r->qowned, sizeof(void *) * (r->nqowned + 1));
+	r->qowned[r->nqowned++] = p;
+	return p;
+}
+
+static void
+io(const CcModel *m, IrTensorId t, const char *name, double scale, RefIo *out)
+{
+	const IrType *it = &m->g->tensors[t].type;
+	uint32_t k;
+	memset(out, 0, sizeof *out);
+	out->name = name;
+	out->rank = it->rank;
+	for (k = 0; k < it->rank; k++)
+		out->dims[k] = it->dim[k];
+	out->elems = (uint64_t)ir_type_elems(it);
+	out->qtype = TY_I8;
+	out->scale = scale;
+}
+
+int
+ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
+{
+	const CcModel *m = r->m;
+	const CcAttn *a = m->attn;
+	Acg g;
+	LLVMTypeRef pt[3];
+	CgLoop lbh, lq, lr, lj;
+	LLVMValueRef bh, iq, rr, j, qh, kh, vh, oh, kidx, A;
+	uint64_t qtot = (uint64_t)a->B * a->H * a->N * a->D,
+	         ktot = (uint64_t)a->B * a->Hk * a->M * a->D;
+	(void)d;
+	memset(&g, 0, sizeof g);
+	g.c = c, g.a = a;
+	g.i16 = LLVMInt16TypeInContext(c->ctx);
+	r->nin = r->nout = 1;
+	r->in = xcalloc(1, sizeof(RefIo));
+	r->out = xcalloc(1, sizeof(RefIo));
+	io(m, a->tq, "q|k|v", a->s_in, r->in);
+	r->in->elems = m->in_len;
+	io(m, a->to, m->g->outputs[0].name, a->s_in, r->out);
+	r->nparams = AP_COUNT;
+	r->params = xcalloc(AP_COUNT, sizeof(void *));
+	r->params[AP_LUT] = (void *)(uintptr_t)a->lut;
+	r->params[AP_S] = own(r, 8 * ((size_t)a->blkk + 1));
+	r->params[AP_P8] = own(r, 8 * (size_t)a->blkk);
+	r->params[AP_O] = own(r, 8 * ((size_t)a->Dv + 1));
+	r->params[AP_MASK] = own(r, (size_t)a->nq * a->nk);
+	r->params[AP_PK] = own(r, 8 * (size_t)a->nk * a->D);
+	r->params[AP_PQ] = own(r, 8 * (size_t)a->D);
+	r->params[AP_T] = own(r, 8 * (size_t)a->nk);
+	r->params[AP_E] = own(r, 8 * (size_t)a->nk);
+	r->params[AP_TAKEN] = own(r, a->nk);
+	pt[0] = c->p32, pt[1] = c->p32, pt[2] = c->pp8;
+	cg_func(c, "kolmo_ref_quant", c->vd, pt, 3, 0);
+	g.in = LLVMGetParam(c->fn, 0), g.out = LLVMGetParam(c->fn, 1);
+	g.v[AP_LUT] = cg_param(c, LLVMGetParam(c->fn, 2), AP_LUT, LLVMPointerType(g.i16, 0));
+	{
+		int i;
+		for (i = AP_S; i < AP_COUNT; i++)
+			g.v[i] = cg_param(c, LLVMGetParam(c->fn, 2), (uint32_t)i,
+			                  i == AP_MASK || i == AP_TAKEN ? c->p8 : c->p64);
+	}
+	bh = cg_loop_begin(c, &lbh, K(&g, 0), K(&g, (int64_t)a->B * a->H));
+	/* key head b * Hk + h % Hk */
+	kidx =
+	    cg_add(c, cg_mul(c, LLVMBuildSDiv(c->b, bh, K(&g, a->H), ""), K(&g, a->Hk)),
+	           LLVMBuildSRem(c->b, LLVMBuildSRem(c->b, bh, K(&g, a->H), ""), K(&g, a->Hk), ""));
+	qh = LLVMBuildGEP2(c->b, c->i32, g.in,
+	                   (LLVMValueRef[]){cg_mul(c, bh, K(&g, (int64_t)a->N * a->D))}, 1, "");
+	kh = LLVMBuildGEP2(c->b, c->i32, g.in,
+	                   (LLVMValueRef[]){cg_add(c, K(&g, (int64_t)qtot),
+	                                           cg_mul(c, kidx, K(&g, (int64_t)a->M * a->D)))},
+	                   1, "");
+	vh = LLVMBuildGEP2(c->b, c->i32, g.in,
+	                   (LLVMValueRef[]){cg_add(c, K(&g, (int64_t)(qtot + ktot)),
+	                                           cg_mul(c, kidx, K(&g, (int64_t)a->M * a->Dv)))},
+	                   1, "");
+	oh = LLVMBuildGEP2(c->b, c->i32, g.out,
+	                   (LLVMValueRef[]){cg_mul(c, bh, K(&g, (int64_t)a->N * a->Dv))}, 1, "");
+	if (a->sparse) {
+		j = cg_loop_begin(c, &lj, K(&g, 0), K(&g, a->nk));
+		pool(&g, kh, cg_mul(c, j, K(&g, a->blkk)), a->blkk, AP_PK,
+		     cg_mul(c, j, K(&g, a->D)));
+		cg_loop_end(c, &lj);
+	}
+	iq = cg_loop_begin(c, &lq, K(&g, 0), K(&g, a->nq));
+	A = K(&g, a->nk);
+	if (a->causal)
+		A = smin(&g, A,
+		         LLVMBuildSDiv(c->b,
+		                       cg_add(c, cg_mul(c, cg_add(c, iq, K(&g, 1)), K(&g, a->blkq)),
+		                              K(&g, a->blkk - 1)),
+		                       K(&g, a->blkk), ""));
+	if (a->sparse)
+		emit_mask_row(&g, qh, iq, A);
+	rr = cg_loop_begin(c, &lr, K(&g, 0), K(&g, a->blkq));
+	emit_row(&g, qh, kh, vh, oh, iq, cg_add(c, cg_mul(c, iq, K(&g, a->blkq)), rr), A);
+	cg_loop_end(c, &lr);
+	cg_loop_end(c, &lq);
+	cg_loop_end(c, &lbh);
+	LLVMBuildRetVoid(c->b);
+	return 0;
+}
