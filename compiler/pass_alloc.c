@@ -95,7 +95,6 @@ cc_pass_alloc(CcModel *m, Diag *d)
 	(void)d; /* cannot fail: cc_check_memory compares the totals with the memories later */
 	m->spad_used = spad = arena_alloc(m->arena, sizeof *spad * (m->ncores + 1));
 	m->tmem_used = tmem = arena_alloc(m->arena, sizeof *tmem * (size_t)m->arch->chip.tiles);
-	m->lead = arena_alloc(m->arena, sizeof(CcLead) * m->nlayers);
 	/* Leaders: the core of each layer's first block. */
 	for (b = 0; b < m->nblocks; b++)
 		if (b == 0 || m->blocks[b - 1].layer != m->blocks[b].layer)
