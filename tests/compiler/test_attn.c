@@ -393,6 +393,29 @@ START_TEST(bad_graphs)
 }
 END_TEST
 
+/* The CLI: `kolmo run` on the bundled sparse attention core checks itself against the integer
+ * reference and reports SpargeAttn's metrics against dense attention; a bad model exits 1 with
+ * its location. */
+START_TEST(cli_run)
+{
+	char cmd[1024], *out = NULL, *c;
+	snprintf(cmd, sizeof cmd, "%s run %s --arch %s --json", KOLMO_BIN,
+	         SRC("examples/attention/sparse_attn_256.kir"), SRAM);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "\"bit_exact_with_integer_reference\": true"), "%s", out);
+	c = strstr(out, "\"vs_dense_attention\"");
+	ck_assert_msg(c && strstr(c, "\"cosine\""), "%s", out);
+	ck_assert_msg(atof(strstr(c, "\"cosine\": ") + 10) > 0.9, "%s", c);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s run %s --arch %s", KOLMO_BIN,
+	         SRC("examples/attention/sparse_block.kir"), SRAM);
+	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_msg(strstr(out, "sparse_block.kir:19:9: error: op 'layernorm' beside attention"),
+	              "%s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -407,6 +430,7 @@ suite(void)
 	tcase_add_test(t, sparse_is_faster);
 	tcase_add_loop_test(t, bad_models, 0, sizeof bad / sizeof *bad);
 	tcase_add_test(t, bad_graphs);
+	tcase_add_test(t, cli_run);
 	suite_add_tcase(s, t);
 	return s;
 }
