@@ -53,23 +53,6 @@ quant(double v, unsigned ty)
 	return (int32_t)(q < lo ? lo : q > hi ? hi : q);
 }
 
-static int32_t
-load_elem(const unsigned char *o, uint32_t i, unsigned sz)
-{
-	if (sz == 1)
-		return (int8_t)o[i];
-	if (sz == 2) {
-		int16_t h;
-		memcpy(&h, o + 2 * i, 2);
-		return h;
-	}
-	{
-		int32_t v;
-		memcpy(&v, o + 4 * i, 4);
-		return v;
-	}
-}
-
 /* One workload on one architecture. Returns 0, or -1 with r->reason set. */
 static int
 eval_workload(const DseWorkload *w, const HwArch *arch, int fast, DseResult *r, DseWlResult *wr)
@@ -159,7 +142,7 @@ eval_workload(const DseWorkload *w, const HwArch *arch, int fast, DseResult *r, 
 			goto out;
 		}
 		for (i = 0; i < nout; i++)
-			yq[i] = load_elem(o, i, isa_type_size(tout->type));
+			yq[i] = sim_output_int(o, i, isa_type_size(tout->type));
 	}
 	for (i = 0; i < nout; i++) {
 		maxerr = fmax(maxerr, fabs(yq[i] * sout - yf[i]));

@@ -738,3 +738,21 @@ sim_energy(const Sim *s, const HwArch *arch, HwEnergy *out)
 	hw_ert_build(arch, &ert);
 	hw_energy(&ert, s->stats.counts.act, s->stats.latency_s, out);
 }
+
+int32_t
+sim_output_int(const void *out, uint32_t i, unsigned sz)
+{
+	const unsigned char *o = out;
+	if (sz == 1)
+		return (int8_t)o[i];
+	if (sz == 2) {
+		int16_t h;
+		memcpy(&h, o + 2 * (size_t)i, 2);
+		return h;
+	}
+	{
+		int32_t v;
+		memcpy(&v, o + 4 * (size_t)i, 4);
+		return v;
+	}
+}

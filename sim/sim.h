@@ -105,6 +105,8 @@ int sim_finish(Sim *s, Diag *d);
 
 /* sim_output: pointer to an output tensor's bytes (valid until sim_free) and its size. */
 const void *sim_output(Sim *s, const char *name, size_t *bytes, Diag *d);
+/* sim_output_int: element i of an output of sz-byte signed integers (1, 2 or 4). */
+int32_t sim_output_int(const void *out, uint32_t i, unsigned sz);
 
 const SimStats *sim_stats(const Sim *s);
 

@@ -146,15 +146,7 @@ run(const CliCmd *cmd, CliArgs *a)
 		if (!o)
 			goto out;
 		for (i = 0; i < nout; i++) {
-			int32_t v = 0;
-			if (sz == 1)
-				v = (int8_t)o[i];
-			else if (sz == 2) {
-				int16_t h;
-				memcpy(&h, o + 2 * i, 2);
-				v = h;
-			} else
-				memcpy(&v, o + 4 * i, 4);
+			int32_t v = sim_output_int(o, i, sz);
 			if (v != yq[i])
 				exact = 0;
 			maxerr = fmax(maxerr, fabs(v * sout - yf[i]));

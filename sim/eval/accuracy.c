@@ -70,23 +70,6 @@ quantise(const EvalData *ds, uint32_t s, const KTensor *tin, double scale, unsig
 	}
 }
 
-static int32_t
-load_elem(const unsigned char *o, uint32_t i, unsigned sz)
-{
-	if (sz == 1)
-		return (int8_t)o[i];
-	if (sz == 2) {
-		int16_t h;
-		memcpy(&h, o + 2 * i, 2);
-		return h;
-	}
-	{
-		int32_t v;
-		memcpy(&v, o + 4 * i, 4);
-		return v;
-	}
-}
-
 static uint32_t
 count_of(const EvalData *ds, uint32_t n)
 {
@@ -127,7 +110,7 @@ eval_sim(const HwArch *arch, const KProg *p, const SimOptions *so, const EvalDat
 			break;
 		}
 		for (i = 0; i < nout; i++)
-			yv[i] = load_elem(o, i, osz);
+			yv[i] = sim_output_int(o, i, osz);
 		sc->correct += argmax(yv, nout) == (uint32_t)ds->y[s];
 		sc->lat_sum += sim_stats(sim)->latency_s;
 		sim_energy(sim, arch, &e);
