@@ -259,3 +259,24 @@ cc_attn_check(CcModel *m, Diag *d)
 	m->aty = TY_I8;
 	return 0;
 }
+
+void
+cc_attn_dump(const CcModel *m, FILE *f)
+{
+	const CcAttn *a = m->attn;
+	static const char *const modes[] = {"topk", "topp", "hybrid"};
+	fprintf(f, "# attention model for '%s' (docs/attention.md)\n", m->arch->name);
+	fprintf(f, "%s: %s, B %u, H %u, N %u, M %u, D %u, Dv %u, scale %.9g%s\n",
+	        m->g->tensors[a->to].name, a->sparse ? "sparse_attention" : "attention", a->B, a->H,
+	        a->N, a->M, a->D, a->Dv, a->scale, a->causal ? ", causal" : "");
+	fprintf(f, "blocks %u x %u: %u query blocks, %u key blocks per head\n", a->blkq, a->blkk,
+	        a->nq, a->nk);
+	if (a->sparse)
+		fprintf(f, "mask %s: top-k %u blocks, top-p %.6g (x 65536 = %d)%s\n",
+		        modes[a->mode], a->nsel_k, a->tau16 / 65536.0, a->tau16,
+		        a->sink ? ", sink" : "");
+	fprintf(f,
+	        "formats: q, k, v, o i8 at scale %.9g; z8 = sat8(z x %d >> %d); p16 = 2^14 x "
+	        "2^(z8/16); p8 = p16 x 127 >> 14; o = O x round(2^30 / l) >> 30\n",
+	        a->s_in, a->zmult, ATTN_ZSH);
+}

@@ -59,6 +59,8 @@ uint32_t cc_attn_allowed(const CcAttn *a, uint32_t iq);
 /* cc_attn_check: recognise and check the attention graph of m->g, fill m->attn (arena) and the
  * model's I/O. 0, or -1 with a located diagnostic. */
 int cc_attn_check(CcModel *m, Diag *d);
+/* cc_attn_dump: the model's shapes, blocks, mask and formats (cc_model_dump, -d). */
+void cc_attn_dump(const CcModel *m, FILE *f);
 /* cc_attn_codegen: the program of every core. */
 int cc_attn_codegen(CcModel *m, KProg *p, Diag *d);
 /* cc_attn_qref: the integer reference on quantised q | k | v (concatenated) -> o. */

@@ -123,6 +123,10 @@ cc_compile(Graph *g, const HwArch *arch, const CcOptions *o, KProg **out, CcMode
 		/* the attention pipeline (attn.h): check and formats, then code and I/O map */
 		if (cc_attn_check(m, d))
 			goto fail;
+		if (m->opt.dump) {
+			fprintf(m->opt.dump, "# ---- after check: the attention model\n");
+			cc_attn_dump(m, m->opt.dump);
+		}
 		p = kprog_new();
 		kprog_set_arch(p, arch->name, hw_arch_fingerprint(arch));
 		if (cc_attn_codegen(m, p, d) || check_imem(m, p, d))
@@ -196,6 +200,10 @@ void
 cc_model_dump(const CcModel *m, FILE *f)
 {
 	uint32_t i, b;
+	if (m->attn) {
+		cc_attn_dump(m, f);
+		return;
+	}
 	fprintf(f, "# quantised model for '%s': activations %s (max %d), ADC %s\n", m->arch->name,
 	        isa_type_names[m->aty], m->qmax,
 	        !m->nblocks   ? "not tiled yet"

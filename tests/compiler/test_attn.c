@@ -407,6 +407,13 @@ START_TEST(cli_run)
 	ck_assert_msg(c && strstr(c, "\"cosine\""), "%s", out);
 	ck_assert_msg(atof(strstr(c, "\"cosine\": ") + 10) > 0.9, "%s", c);
 	free(out);
+	snprintf(cmd, sizeof cmd, "%s compile %s --arch %s --emit model", KOLMO_BIN,
+	         SRC("examples/attention/sparse_attn_256.kir"), SRAM);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "o: sparse_attention, B 1, H 4, N 256") &&
+	                  strstr(out, "mask hybrid: top-k 1 blocks") && !strstr(out, "(null)"),
+	              "%s", out);
+	free(out);
 	snprintf(cmd, sizeof cmd, "%s run %s --arch %s", KOLMO_BIN,
 	         SRC("examples/attention/sparse_block.kir"), SRAM);
 	ck_assert_int_eq(run(cmd, &out), 1);
