@@ -109,12 +109,13 @@ sim_stats_json(const Sim *s, const HwArch *arch)
 	json_object_set_new(root, "energy_j", en);
 	json_object_set_new(root, "actions", counts_json(&st->counts));
 	for (i = 0; i < st->nlayers; i++) {
-		json_t *l = json_object();
+		json_t *l;
 		double dyn = 0;
-		for (k = 0; k < HW_NACTIONS; k++)
-			dyn += (double)st->layers[i].counts.act[k] * ert.energy_pj[k] * 1e-12;
 		if (i == 0 && st->layers[i].instructions == 0)
 			continue;
+		l = json_object();
+		for (k = 0; k < HW_NACTIONS; k++)
+			dyn += (double)st->layers[i].counts.act[k] * ert.energy_pj[k] * 1e-12;
 		json_object_set_new(l, "name", json_string(st->layers[i].name));
 		json_object_set_new(l, "instructions",
 		                    json_integer((json_int_t)st->layers[i].instructions));
