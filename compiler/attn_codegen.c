@@ -57,7 +57,7 @@ enum { ITEM_BYTES = 32, PRE_BYTES = 16, MAXLABEL = 32 };
 enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into tile memory */
 
 typedef struct Spad {
-	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, z8, p16, p8a, p8b, rt;
+	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
 	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
 } Spad;
 
@@ -227,6 +227,7 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 	s->ox = take(&at, (uint64_t)a->blkq * (a->Dv + 1) * 4);
 	s->mx = take(&at, (uint64_t)a->blkq * 4);
 	s->sb = take(&at, (uint64_t)(a->blkk + 1) * 4);
+	s->sb2 = take(&at, (uint64_t)(a->blkk + 1) * 4);
 	s->z8 = take(&at, a->blkk + 1);
 	s->p16 = take(&at, (uint64_t)(a->blkk + 1) * 2);
 	s->p8a = take(&at, a->blkk);
@@ -372,13 +373,19 @@ gen_mask(Gen *g, const CcAttn *a, const Spad *s)
 		ri(g, OP_sb, R_T1, 0, s->mk);
 }
 
-/* One query row against the key block in MVMU 0 / 1: the online-softmax update. */
+/* One query row against the key block in MVMU 0 / 1: the online-softmax update. The row's
+ * scores were started by the previous row (or before the loop) into R_S; this row starts the next
+ * row's into the other score buffer, so the MVM runs under this row's vector work. */
 static void
 gen_row(Gen *g, const CcAttn *a, const Spad *s)
 {
-	int l_nomask = label(g);
-	mvm(g, R_S, R_QR, 0, 0);
+	int l_nomask = label(g), l_last = label(g);
 	wait(g, 1u << 0);
+	branch(g, OP_beq, R_RN, R_T4, l_last); /* R_T4 = 1: no next row */
+	ri(g, OP_xori, 1, R_S, (int64_t)(s->sb ^ s->sb2));
+	ri(g, OP_addi, 2, R_QR, a->D);
+	mvm(g, 1, 2, 0, 0);
+	place(g, l_last);
 	if (a->causal) {
 		/* keep = row + 1 - t0 tokens; mask the rest of the block */
 		r3(g, OP_sub, R_T2, R_ROW, R_T0);
@@ -412,6 +419,7 @@ gen_row(Gen *g, const CcAttn *a, const Spad *s)
 	r3(g, OP_add, R_T1, R_T1, R_T2);
 	ri(g, OP_sw, R_T1, R_OR, 4 * (int64_t)a->Dv);
 	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
+	ri(g, OP_xori, R_S, R_S, (int64_t)(s->sb ^ s->sb2));
 }
 
 static void
@@ -488,6 +496,9 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	ri(g, OP_addi, R_ROW, R_R0, 0);
 	li(g, R_RN, a->blkq);
 	li(g, R_P8, s->p8a);
+	li(g, R_S, s->sb);
+	li(g, R_T4, 1);
+	mvm(g, R_S, R_QR, 0, 0); /* the first row's scores */
 	place(g, l_row);
 	gen_row(g, a, s);
 	ri(g, OP_addi, R_QR, R_QR, a->D);
