@@ -102,12 +102,13 @@ ox_def_const(Ox *x, unsigned out, OnnxTensor *c)
 	return 0;
 }
 
-/* sanitize: s with every character an IR name cannot hold replaced by '_', into buf. */
+/* sanitize: s with every character an IR name cannot hold replaced by '_', into buf; a name
+ * starting with a digit (legal in ONNX, a number in .kir) gets a leading '_'. */
 static const char *
 sanitize(const char *s, char *buf, size_t n)
 {
 	size_t i;
-	snprintf(buf, n, "%s", s && *s ? s : "t");
+	snprintf(buf, n, "%s%s", s && *s >= '0' && *s <= '9' ? "_" : "", s && *s ? s : "t");
 	if (strlen(buf) > 200)
 		buf[200] = 0;
 	for (i = 0; buf[i]; i++) {
