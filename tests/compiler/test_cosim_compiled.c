@@ -1,6 +1,6 @@
-/* test_cosim_compiled.c: compiled programs (chains and attention) run in lockstep on the C simulator and the
- * Verilator RTL core (`kolmo cosim`): every instruction, cycle, memory and action count agrees,
- * so latency and energy are equal. */
+/* test_cosim_compiled.c: compiled programs (chains and attention) run in lockstep on the C
+ * simulator and the Verilator RTL core (`kolmo cosim`): every instruction, cycle, memory and action
+ * count agrees, so latency and energy are equal. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
