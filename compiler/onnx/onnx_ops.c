@@ -59,26 +59,6 @@ op_binary(Ox *x, IrOpcode op)
 	in[1] = in_t(x, 1, 1);
 	return emit1(x, op, in, 2);
 }
-static int
-op_add(Ox *x)
-{
-	return op_binary(x, IR_OP_add);
-}
-static int
-op_sub(Ox *x)
-{
-	return op_binary(x, IR_OP_sub);
-}
-static int
-op_mul(Ox *x)
-{
-	return op_binary(x, IR_OP_mul);
-}
-static int
-op_div(Ox *x)
-{
-	return op_binary(x, IR_OP_div);
-}
 
 static int
 op_unary(Ox *x, IrOpcode op)
@@ -94,21 +74,6 @@ op_unary(Ox *x, IrOpcode op)
 	}
 	in = in_t(x, 0, 1);
 	return emit1(x, op, &in, 1);
-}
-static int
-op_relu(Ox *x)
-{
-	return op_unary(x, IR_OP_relu);
-}
-static int
-op_sigmoid(Ox *x)
-{
-	return op_unary(x, IR_OP_sigmoid);
-}
-static int
-op_tanh(Ox *x)
-{
-	return op_unary(x, IR_OP_tanh);
 }
 
 /* ---- normalisation ---- */
@@ -735,33 +700,53 @@ static const struct {
     {"LinearAttention", IR_OP_linear_attention},
 };
 
+/* The default domain: a handler, or an elementwise handler with the IR op it emits. */
 static const struct {
 	const char *name;
 	OxFn fn;
+	int (*elem)(Ox *x, IrOpcode op);
+	IrOpcode op;
 } std_ops[] = {
-    {"MatMul", op_matmul},
-    {"Gemm", op_gemm},
-    {"Add", op_add},
-    {"Sub", op_sub},
-    {"Mul", op_mul},
-    {"Div", op_div},
-    {"Relu", op_relu},
-    {"Sigmoid", op_sigmoid},
-    {"Tanh", op_tanh},
-    {"Softmax", op_softmax},
-    {"LayerNormalization", op_layernorm},
-    {"Reshape", op_reshape},
-    {"Transpose", op_transpose},
-    {"Concat", op_concat},
-    {"Gather", op_gather},
-    {"Constant", op_constant},
-    {"Shape", op_shape},
-    {"Identity", op_identity},
+    {"MatMul", op_matmul, NULL, IR_OP_COUNT},
+    {"Gemm", op_gemm, NULL, IR_OP_COUNT},
+    {"Add", NULL, op_binary, IR_OP_add},
+    {"Sub", NULL, op_binary, IR_OP_sub},
+    {"Mul", NULL, op_binary, IR_OP_mul},
+    {"Div", NULL, op_binary, IR_OP_div},
+    {"Relu", NULL, op_unary, IR_OP_relu},
+    {"Sigmoid", NULL, op_unary, IR_OP_sigmoid},
+    {"Tanh", NULL, op_unary, IR_OP_tanh},
+    {"Softmax", op_softmax, NULL, IR_OP_COUNT},
+    {"LayerNormalization", op_layernorm, NULL, IR_OP_COUNT},
+    {"Reshape", op_reshape, NULL, IR_OP_COUNT},
+    {"Transpose", op_transpose, NULL, IR_OP_COUNT},
+    {"Concat", op_concat, NULL, IR_OP_COUNT},
+    {"Gather", op_gather, NULL, IR_OP_COUNT},
+    {"Constant", op_constant, NULL, IR_OP_COUNT},
+    {"Shape", op_shape, NULL, IR_OP_COUNT},
+    {"Identity", op_identity, NULL, IR_OP_COUNT},
 };
+
+/* The names of the default-domain (which 0) or ai.kolmo (1) table, comma-separated, into buf. */
+static const char *
+op_list(int which, char *buf, size_t n)
+{
+	size_t k, at = 0, count = which ? NELEM(kolmo_ops) : NELEM(std_ops);
+	buf[0] = 0;
+	for (k = 0; k < count && at < n; k++) {
+		int w = snprintf(buf + at, n - at, "%s%s", k ? ", " : "",
+		                 which ? kolmo_ops[k].name : std_ops[k].name);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+	return buf;
+}
 
 int
 ox_import_node(Ox *x)
 {
+	char std[512], kol[256];
 	const Onnx__NodeProto *n = x->node;
 	const char *dom = n->domain ? n->domain : "", *op = n->op_type ? n->op_type : "";
 	size_t k;
@@ -773,23 +758,20 @@ ox_import_node(Ox *x)
 	if (!*dom || strcmp(dom, "ai.onnx") == 0) {
 		for (k = 0; k < NELEM(std_ops); k++)
 			if (strcmp(std_ops[k].name, op) == 0)
-				return std_ops[k].fn(x);
+				return std_ops[k].fn ? std_ops[k].fn(x)
+				                     : std_ops[k].elem(x, std_ops[k].op);
 		return ox_err(x,
-		              "unsupported op '%s' (supported: MatMul, Gemm, Add, Sub, Mul, Div, "
-		              "Relu, Sigmoid, Tanh, Softmax, LayerNormalization, Reshape, "
-		              "Transpose, Concat, Gather of constants, Constant, Shape, Identity; "
-		              "custom domain %s: KANLinear, PyKANLinear, SparseAttention, "
-		              "BlockMask, Attention, LinearAttention)",
-		              op, ONNX_KOLMO_DOMAIN);
+		              "unsupported op '%s' (supported: %s (Gather of constants); custom "
+		              "domain %s: %s)",
+		              op, op_list(0, std, sizeof std), ONNX_KOLMO_DOMAIN,
+		              op_list(1, kol, sizeof kol));
 	}
 	if (strcmp(dom, ONNX_KOLMO_DOMAIN) == 0) {
 		for (k = 0; k < NELEM(kolmo_ops); k++)
 			if (strcmp(kolmo_ops[k].name, op) == 0)
 				return kolmo_op(x, kolmo_ops[k].op);
-		return ox_err(x,
-		              "unsupported op '%s' of domain %s (KANLinear, PyKANLinear, "
-		              "SparseAttention, BlockMask, Attention, LinearAttention)",
-		              op, ONNX_KOLMO_DOMAIN);
+		return ox_err(x, "unsupported op '%s' of domain %s (%s)", op, ONNX_KOLMO_DOMAIN,
+		              op_list(1, kol, sizeof kol));
 	}
 	return ox_err(x,
 	              "unsupported op '%s': domain '%s' is not supported (the default ONNX "
