@@ -1,6 +1,6 @@
 /* onnx_ops.c: the ONNX op table: one handler per supported op, mapping an ONNX node onto IR
- * nodes (or folding it when its inputs are constants), and the ai.kolmo custom domain, whose
- * nodes are IR ops with the IR's attribute names. docs/onnx.md lists the mapping. */
+ * nodes (the data-movement and folding ops are in onnx_layout.c), and the ai.kolmo custom
+ * domain, whose nodes are IR ops with the IR's attribute names. docs/onnx.md lists the mapping. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,22 +9,22 @@
 typedef int (*OxFn)(Ox *x);
 
 /* The graph tensor of input i (IR_NONE when absent or on error: check x->d->set). */
-static IrTensorId
-in_t(Ox *x, unsigned i, int required)
+IrTensorId
+ox_in_t(Ox *x, unsigned i, int required)
 {
 	OxVal *v = ox_input(x, i, required);
 	return v ? ox_tensor(x, v) : IR_NONE;
 }
 
-static const IrType *
-tty(Ox *x, IrTensorId t)
+const IrType *
+ox_tty(Ox *x, IrTensorId t)
 {
 	return &x->g->tensors[t].type;
 }
 
 /* emit1: op on in[0..nin-1] as the node's output 0. */
-static int
-emit1(Ox *x, IrOpcode op, const IrTensorId *in, unsigned nin)
+int
+ox_emit1(Ox *x, IrOpcode op, const IrTensorId *in, unsigned nin)
 {
 	char nb[256];
 	IrTensorId t;
@@ -34,8 +34,8 @@ emit1(Ox *x, IrOpcode op, const IrTensorId *in, unsigned nin)
 	return t == IR_NONE ? -1 : ox_def_tensor(x, 0, t);
 }
 
-static int
-no_attrs(Ox *x)
+int
+ox_no_attrs(Ox *x)
 {
 	static const char *const none[] = {NULL};
 	return ox_check_attrs(x, none);
@@ -47,24 +47,24 @@ static int
 op_binary(Ox *x, IrOpcode op)
 {
 	IrTensorId in[2];
-	if (no_attrs(x))
+	if (ox_no_attrs(x))
 		return -1;
 	if (x->silu[x->node_idx] == 2) { /* Mul(a, Sigmoid(a)): silu(a) */
 		OxVal *a = ox_find(x, x->node->input[0]);
 		unsigned k = a && a->consumed ? 1 : 0;
-		in[0] = in_t(x, k, 1);
-		return emit1(x, IR_OP_silu, in, 1);
+		in[0] = ox_in_t(x, k, 1);
+		return ox_emit1(x, IR_OP_silu, in, 1);
 	}
-	in[0] = in_t(x, 0, 1);
-	in[1] = in_t(x, 1, 1);
-	return emit1(x, op, in, 2);
+	in[0] = ox_in_t(x, 0, 1);
+	in[1] = ox_in_t(x, 1, 1);
+	return ox_emit1(x, op, in, 2);
 }
 
 static int
 op_unary(Ox *x, IrOpcode op)
 {
 	IrTensorId in;
-	if (no_attrs(x))
+	if (ox_no_attrs(x))
 		return -1;
 	if (x->silu[x->node_idx] == 1) { /* folded into the Mul that follows */
 		if (ox_def_tensor(x, 0, IR_NONE))
@@ -72,8 +72,8 @@ op_unary(Ox *x, IrOpcode op)
 		ox_find(x, x->node->output[0])->consumed = 1;
 		return 0;
 	}
-	in = in_t(x, 0, 1);
-	return emit1(x, op, &in, 1);
+	in = ox_in_t(x, 0, 1);
+	return ox_emit1(x, op, &in, 1);
 }
 
 /* ---- normalisation ---- */
@@ -89,7 +89,7 @@ op_softmax(Ox *x)
 	IrTensorId t;
 	if (ox_check_attrs(x, names) || ox_attr_int(x, "axis", -1, &axis))
 		return -1;
-	if ((in = in_t(x, 0, 1)) == IR_NONE)
+	if ((in = ox_in_t(x, 0, 1)) == IR_NONE)
 		return -1;
 	n = ir_node_new(x->g, IR_OP_softmax, &in, 1);
 	ir_attr_set_int(x->g, n, "axis", axis);
@@ -97,8 +97,8 @@ op_softmax(Ox *x)
 	return t == IR_NONE ? -1 : ox_def_tensor(x, 0, t);
 }
 
-static IrTensorId
-reshape_to(Ox *x, IrTensorId t, unsigned rank, const int64_t *dims, const char *name)
+IrTensorId
+ox_reshape_to(Ox *x, IrTensorId t, unsigned rank, const int64_t *dims, const char *name)
 {
 	IrNodeId n = ir_node_new(x->g, IR_OP_reshape, &t, 1);
 	ir_attr_set_ints(x->g, n, "shape", dims, rank);
@@ -131,12 +131,12 @@ op_layernorm(Ox *x)
 		}
 	if (stash != 1)
 		return ox_err(x, "stash_type %lld is not supported (1: float)", (long long)stash);
-	in[0] = in_t(x, 0, 1);
-	in[1] = in_t(x, 1, 1);
-	in[2] = in_t(x, 2, 0);
+	in[0] = ox_in_t(x, 0, 1);
+	in[1] = ox_in_t(x, 1, 1);
+	in[2] = ox_in_t(x, 2, 0);
 	if (x->d->set)
 		return -1;
-	tx = tty(x, in[0]);
+	tx = ox_tty(x, in[0]);
 	if (axis < -(int64_t)tx->rank || axis >= (int64_t)tx->rank || tx->rank == 0)
 		return ox_err(x, "axis %lld is out of range for rank %u", (long long)axis,
 		              tx->rank);
@@ -153,319 +153,19 @@ op_layernorm(Ox *x)
 	flat[0] = ir_type_elems(tx) / (D ? D : 1);
 	flat[1] = D;
 	xt = in[0];
-	if ((in[0] = reshape_to(x, xt, 2, flat, NULL)) == IR_NONE)
+	if ((in[0] = ox_reshape_to(x, xt, 2, flat, NULL)) == IR_NONE)
 		return -1;
 	for (k = 1; k < 3; k++)
-		if (in[k] != IR_NONE && ir_type_elems(tty(x, in[k])) == D &&
-		    (in[k] = reshape_to(x, in[k], 1, &D, NULL)) == IR_NONE)
+		if (in[k] != IR_NONE && ir_type_elems(ox_tty(x, in[k])) == D &&
+		    (in[k] = ox_reshape_to(x, in[k], 1, &D, NULL)) == IR_NONE)
 			return -1;
 	n = ir_node_new(x->g, IR_OP_layernorm, in, in[2] == IR_NONE ? 2 : 3);
 	ir_attr_set_float(x->g, n, "eps", eps);
 	if ((t = ox_finish(x, n, NULL)) == IR_NONE)
 		return -1;
-	tx = tty(x, xt);
-	t = reshape_to(x, t, tx->rank, tx->dim, ox_out_name(x, 0, nb, sizeof nb));
+	tx = ox_tty(x, xt);
+	t = ox_reshape_to(x, t, tx->rank, tx->dim, ox_out_name(x, 0, nb, sizeof nb));
 	return t == IR_NONE ? -1 : ox_def_tensor(x, 0, t);
-}
-
-/* ---- layout ---- */
-
-/* A constant input as int64 values (shape, axes, indices). */
-static const OnnxTensor *
-const_ints(Ox *x, unsigned i, const char *what)
-{
-	OxVal *v = ox_input(x, i, 1);
-	if (!v)
-		return NULL;
-	if (!v->is_const) {
-		ox_err(x,
-		       "%s '%s' must be a constant (an initializer or a Constant node); kolmo "
-		       "needs static shapes",
-		       what, v->name);
-		return NULL;
-	}
-	if (!v->c.i) {
-		ox_err(x, "%s '%s' must be an integer tensor", what, v->name);
-		return NULL;
-	}
-	return &v->c;
-}
-
-static int
-op_reshape(Ox *x)
-{
-	static const char *const names[] = {"allowzero", NULL};
-	const OnnxTensor *s;
-	OxVal *v;
-	int64_t allowzero, dims[IR_MAXRANK], known = 1, total;
-	const int64_t *idims;
-	unsigned rank, irank, k;
-	int infer = -1;
-	char nb[256];
-	IrTensorId t;
-	if (ox_check_attrs(x, names) || ox_attr_int(x, "allowzero", 0, &allowzero))
-		return -1;
-	if (!(v = ox_input(x, 0, 1)) || !(s = const_ints(x, 1, "the shape")))
-		return -1;
-	if (s->rank != 1 || s->n > IR_MAXRANK)
-		return ox_err(x, "the shape must be a 1-D tensor of at most %d entries",
-		              IR_MAXRANK);
-	if (v->is_const)
-		irank = v->c.rank, idims = v->c.dim, total = v->c.n;
-	else
-		irank = tty(x, v->t)->rank, idims = tty(x, v->t)->dim,
-		total = ir_type_elems(tty(x, v->t));
-	rank = (unsigned)s->n;
-	for (k = 0; k < rank; k++) {
-		dims[k] = s->i[k];
-		if (dims[k] == 0 && !allowzero) {
-			if (k >= irank)
-				return ox_err(x, "shape entry %u is 0 but the input has rank %u", k,
-				              irank);
-			dims[k] = idims[k];
-		}
-		if (dims[k] == -1) {
-			if (infer >= 0)
-				return ox_err(x, "the shape has more than one -1");
-			infer = (int)k;
-			continue;
-		}
-		if (dims[k] < 0)
-			return ox_err(x, "shape entry %u is %lld", k, (long long)dims[k]);
-		known *= dims[k];
-		if (known > IR_MAX_ELEMS)
-			return ox_err(x, "the shape has more than 2^31 elements");
-	}
-	if (infer >= 0) {
-		if (known == 0 || total % known)
-			return ox_err(x, "cannot infer the -1 entry: %lld elements into %lld",
-			              (long long)total, (long long)known);
-		dims[infer] = total / known;
-	} else if (known != total) {
-		return ox_err(x, "%lld elements cannot take a shape of %lld", (long long)total,
-		              (long long)known);
-	}
-	if (v->is_const) { /* fold: the same values, new dims */
-		OnnxTensor c = v->c;
-		c.rank = rank;
-		for (k = 0; k < rank; k++)
-			c.dim[k] = dims[k];
-		c.f = xmalloc(sizeof(float) * (size_t)(c.n ? c.n : 1));
-		memcpy(c.f, v->c.f, sizeof(float) * (size_t)c.n);
-		if (v->c.i) {
-			c.i = xmalloc(sizeof(int64_t) * (size_t)(c.n ? c.n : 1));
-			memcpy(c.i, v->c.i, sizeof(int64_t) * (size_t)c.n);
-		}
-		return ox_def_const(x, 0, &c);
-	}
-	t = reshape_to(x, v->t, rank, dims, ox_out_name(x, 0, nb, sizeof nb));
-	return t == IR_NONE ? -1 : ox_def_tensor(x, 0, t);
-}
-
-static int
-op_transpose(Ox *x)
-{
-	static const char *const names[] = {"perm", NULL};
-	const int64_t *perm;
-	int64_t rev[IR_MAXRANK];
-	size_t np;
-	IrTensorId in;
-	IrNodeId n;
-	unsigned k, r;
-	char nb[256];
-	IrTensorId t;
-	if (ox_check_attrs(x, names) || ox_attr_ints(x, "perm", &perm, &np))
-		return -1;
-	if ((in = in_t(x, 0, 1)) == IR_NONE)
-		return -1;
-	r = tty(x, in)->rank;
-	if (!perm) {
-		for (k = 0; k < r; k++)
-			rev[k] = r - 1 - k;
-		perm = rev, np = r;
-	}
-	if (np > IR_MAXRANK)
-		return ox_err(x, "perm has %zu entries", np);
-	n = ir_node_new(x->g, IR_OP_transpose, &in, 1);
-	ir_attr_set_ints(x->g, n, "perm", perm, (uint32_t)np);
-	t = ox_finish(x, n, ox_out_name(x, 0, nb, sizeof nb));
-	return t == IR_NONE ? -1 : ox_def_tensor(x, 0, t);
-}
-
-static int
-op_concat(Ox *x)
-{
-	static const char *const names[] = {"axis", NULL};
-	IrTensorId in[IR_MAXIN], t;
-	int64_t axis;
-	unsigned k;
-	IrNodeId n;
-	char nb[256];
-	if (ox_check_attrs(x, names) || ox_attr_int(x, "axis", 0, &axis))
-		return -1;
-	if (!ox_attr(x, "axis"))
-		return ox_err(x, "attribute 'axis' is required");
-	if (x->node->n_input < 1 || x->node->n_input > IR_MAXIN)
-		return ox_err(x, "takes 1 to %d inputs, got %zu", IR_MAXIN, x->node->n_input);
-	for (k = 0; k < x->node->n_input; k++)
-		if ((in[k] = in_t(x, k, 1)) == IR_NONE)
-			return -1;
-	n = ir_node_new(x->g, IR_OP_concat, in, (unsigned)x->node->n_input);
-	ir_attr_set_int(x->g, n, "axis", axis);
-	t = ox_finish(x, n, ox_out_name(x, 0, nb, sizeof nb));
-	return t == IR_NONE ? -1 : ox_def_tensor(x, 0, t);
-}
-
-/* Gather of constants, folded: out = data[..., indices[...], ...] along axis. */
-static int
-op_gather(Ox *x)
-{
-	static const char *const names[] = {"axis", NULL};
-	OxVal *dv;
-	const OnnxTensor *idx;
-	OnnxTensor c;
-	int64_t axis, outer = 1, inner = 1, L, o, j, e;
-	unsigned k;
-	if (ox_check_attrs(x, names) || ox_attr_int(x, "axis", 0, &axis))
-		return -1;
-	if (!(dv = ox_input(x, 0, 1)))
-		return -1;
-	if (!dv->is_const)
-		return ox_err(x,
-		              "Gather needs constant data and indices (kolmo folds Gather of "
-		              "constants; '%s' is computed at run time)",
-		              dv->name);
-	if (!(idx = const_ints(x, 1, "the indices")))
-		return -1;
-	if (axis < -(int64_t)dv->c.rank || axis >= (int64_t)dv->c.rank)
-		return ox_err(x, "axis %lld is out of range for rank %u", (long long)axis,
-		              dv->c.rank);
-	if (axis < 0)
-		axis += dv->c.rank;
-	if (dv->c.rank - 1 + idx->rank > IR_MAXRANK)
-		return ox_err(x, "the result would have rank > %d", IR_MAXRANK);
-	memset(&c, 0, sizeof c);
-	c.elem_type = dv->c.elem_type;
-	for (k = 0; k < (unsigned)axis; k++)
-		c.dim[c.rank++] = dv->c.dim[k], outer *= dv->c.dim[k];
-	for (k = 0; k < idx->rank; k++)
-		c.dim[c.rank++] = idx->dim[k];
-	for (k = (unsigned)axis + 1; k < dv->c.rank; k++)
-		c.dim[c.rank++] = dv->c.dim[k], inner *= dv->c.dim[k];
-	L = dv->c.dim[axis];
-	c.n = outer * idx->n * inner;
-	if (c.n > IR_MAX_ELEMS)
-		return ox_err(x, "the result has more than 2^31 elements");
-	for (j = 0; j < idx->n; j++)
-		if (idx->i[j] < -L || idx->i[j] >= L)
-			return ox_err(x, "index %lld is out of range for a dimension of %lld",
-			              (long long)idx->i[j], (long long)L);
-	ox_tensor_alloc(&c, dv->c.i != NULL);
-	for (o = 0; o < outer; o++)
-		for (j = 0; j < idx->n; j++) {
-			int64_t ix = idx->i[j] < 0 ? idx->i[j] + L : idx->i[j];
-			for (e = 0; e < inner; e++) {
-				int64_t src = (o * L + ix) * inner + e,
-				        dst = (o * idx->n + j) * inner + e;
-				c.f[dst] = dv->c.f[src];
-				if (c.i)
-					c.i[dst] = dv->c.i[src];
-			}
-		}
-	return ox_def_const(x, 0, &c);
-}
-
-/* ---- constants ---- */
-
-static int
-op_constant(Ox *x)
-{
-	const Onnx__AttributeProto *a;
-	OnnxTensor c;
-	size_t k;
-	if (x->node->n_attribute != 1)
-		return ox_err(x, "a Constant takes exactly one value attribute");
-	a = x->node->attribute[0];
-	memset(&c, 0, sizeof c);
-	if (strcmp(a->name ? a->name : "", "value") == 0 && a->t) {
-		if (ox_tensor_from_proto(a->t, x->file, "the Constant value", &c, x->d))
-			return ox_err(x, "bad constant value");
-		return ox_def_const(x, 0, &c);
-	}
-	if (strcmp(a->name ? a->name : "", "value_float") == 0 && a->has_f) {
-		c.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, c.n = 1;
-		ox_tensor_alloc(&c, 0);
-		c.f[0] = a->f;
-	} else if (strcmp(a->name ? a->name : "", "value_int") == 0 && a->has_i) {
-		c.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64, c.n = 1;
-		ox_tensor_alloc(&c, 1);
-		c.i[0] = a->i, c.f[0] = (float)a->i;
-	} else if (strcmp(a->name ? a->name : "", "value_floats") == 0 &&
-	           a->n_floats <= IR_MAX_ELEMS) {
-		c.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, c.rank = 1;
-		c.n = c.dim[0] = (int64_t)a->n_floats;
-		ox_tensor_alloc(&c, 0);
-		for (k = 0; k < a->n_floats; k++)
-			c.f[k] = a->floats[k];
-	} else if (strcmp(a->name ? a->name : "", "value_ints") == 0 && a->n_ints <= IR_MAX_ELEMS) {
-		c.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64, c.rank = 1;
-		c.n = c.dim[0] = (int64_t)a->n_ints;
-		ox_tensor_alloc(&c, 1);
-		for (k = 0; k < a->n_ints; k++)
-			c.i[k] = a->ints[k], c.f[k] = (float)a->ints[k];
-	} else {
-		return ox_err(x,
-		              "Constant attribute '%s' is not supported (value, value_float(s), "
-		              "value_int(s))",
-		              a->name ? a->name : "");
-	}
-	return ox_def_const(x, 0, &c);
-}
-
-/* Shape of a statically shaped value: an int64 constant (start/end of opset 15). */
-static int
-op_shape(Ox *x)
-{
-	static const char *const names[] = {"start", "end", NULL};
-	OxVal *v;
-	OnnxTensor c;
-	const int64_t *dims;
-	int64_t start, end, r, k;
-	if (ox_check_attrs(x, names) || !(v = ox_input(x, 0, 1)))
-		return -1;
-	r = v->is_const ? v->c.rank : tty(x, v->t)->rank;
-	dims = v->is_const ? v->c.dim : tty(x, v->t)->dim;
-	if (ox_attr_int(x, "start", 0, &start) || ox_attr_int(x, "end", r, &end))
-		return -1;
-	start = start < 0 ? start + r : start, end = end < 0 ? end + r : end;
-	start = start < 0 ? 0 : start > r ? r : start;
-	end = end < start ? start : end > r ? r : end;
-	memset(&c, 0, sizeof c);
-	c.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64, c.rank = 1,
-	c.n = c.dim[0] = end - start;
-	ox_tensor_alloc(&c, 1);
-	for (k = start; k < end; k++)
-		c.i[k - start] = dims[k], c.f[k - start] = (float)dims[k];
-	return ox_def_const(x, 0, &c);
-}
-
-static int
-op_identity(Ox *x)
-{
-	OxVal *v;
-	if (no_attrs(x) || !(v = ox_input(x, 0, 1)))
-		return -1;
-	if (v->is_const) {
-		OnnxTensor c = v->c;
-		c.f = xmalloc(sizeof(float) * (size_t)(c.n ? c.n : 1));
-		memcpy(c.f, v->c.f, sizeof(float) * (size_t)c.n);
-		if (v->c.i) {
-			c.i = xmalloc(sizeof(int64_t) * (size_t)(c.n ? c.n : 1));
-			memcpy(c.i, v->c.i, sizeof(int64_t) * (size_t)c.n);
-		}
-		return ox_def_const(x, 0, &c);
-	}
-	return ox_def_tensor(x, 0, v->t);
 }
 
 /* ---- matrix products ---- */
@@ -500,18 +200,18 @@ op_matmul(Ox *x)
 {
 	OxVal *a, *b;
 	IrTensorId in[2];
-	if (no_attrs(x) || !(a = ox_input(x, 0, 1)) || !(b = ox_input(x, 1, 1)))
+	if (ox_no_attrs(x) || !(a = ox_input(x, 0, 1)) || !(b = ox_input(x, 1, 1)))
 		return -1;
 	if (b->is_const && b->c.rank == 2 && !a->is_const) {
 		in[0] = a->t;
 		in[1] = weight_of(x, b, 1);
-		return emit1(x, IR_OP_linear, in, 2);
+		return ox_emit1(x, IR_OP_linear, in, 2);
 	}
 	in[0] = ox_tensor(x, a);
 	in[1] = ox_tensor(x, b);
-	if (tty(x, in[0])->rank < 2 || tty(x, in[1])->rank < 2)
+	if (ox_tty(x, in[0])->rank < 2 || ox_tty(x, in[1])->rank < 2)
 		return ox_err(x, "1-D operands of MatMul are not supported (reshape them to 2-D)");
-	return emit1(x, IR_OP_matmul, in, 2);
+	return ox_emit1(x, IR_OP_matmul, in, 2);
 }
 
 /* A scalar constant weight [1] of value v. */
@@ -571,11 +271,11 @@ op_gemm(Ox *x)
 			    ir_add_weight(x->g, ox_unique_name(x, c->name, nb, sizeof nb), &t1, &w);
 			free(f);
 		}
-		return emit1(x, IR_OP_linear, in, c ? 3 : 2);
+		return ox_emit1(x, IR_OP_linear, in, c ? 3 : 2);
 	}
 	in[0] = ox_tensor(x, a);
 	in[1] = ox_tensor(x, b);
-	if (tty(x, in[0])->rank != 2 || tty(x, in[1])->rank != 2)
+	if (ox_tty(x, in[0])->rank != 2 || ox_tty(x, in[1])->rank != 2)
 		return ox_err(x, "A and B must be 2-D");
 	n = ir_node_new(x->g, IR_OP_matmul, in, 2);
 	ir_attr_set_int(x->g, n, "transpose_a", ta != 0);
@@ -616,7 +316,7 @@ kolmo_op(Ox *x, IrOpcode op)
 	if (nin < oi->nin_min || nin > oi->nin_max)
 		return ox_err(x, "takes %u to %u inputs, got %u", oi->nin_min, oi->nin_max, nin);
 	for (k = 0; k < nin; k++) {
-		in[k] = in_t(x, k, k < oi->nin_min);
+		in[k] = ox_in_t(x, k, k < oi->nin_min);
 		if (x->d->set)
 			return -1;
 	}
@@ -718,13 +418,13 @@ static const struct {
     {"Tanh", NULL, op_unary, IR_OP_tanh},
     {"Softmax", op_softmax, NULL, IR_OP_COUNT},
     {"LayerNormalization", op_layernorm, NULL, IR_OP_COUNT},
-    {"Reshape", op_reshape, NULL, IR_OP_COUNT},
-    {"Transpose", op_transpose, NULL, IR_OP_COUNT},
-    {"Concat", op_concat, NULL, IR_OP_COUNT},
-    {"Gather", op_gather, NULL, IR_OP_COUNT},
-    {"Constant", op_constant, NULL, IR_OP_COUNT},
-    {"Shape", op_shape, NULL, IR_OP_COUNT},
-    {"Identity", op_identity, NULL, IR_OP_COUNT},
+    {"Reshape", ox_op_reshape, NULL, IR_OP_COUNT},
+    {"Transpose", ox_op_transpose, NULL, IR_OP_COUNT},
+    {"Concat", ox_op_concat, NULL, IR_OP_COUNT},
+    {"Gather", ox_op_gather, NULL, IR_OP_COUNT},
+    {"Constant", ox_op_constant, NULL, IR_OP_COUNT},
+    {"Shape", ox_op_shape, NULL, IR_OP_COUNT},
+    {"Identity", ox_op_identity, NULL, IR_OP_COUNT},
 };
 
 /* The names of the default-domain (which 0) or ai.kolmo (1) table, comma-separated, into buf. */

@@ -74,6 +74,25 @@ const char *ox_dtype_name(int32_t t);
 /* ox_tensor_alloc: t with rank/dims set gets zeroed f (and i if integer) buffers for t->n. */
 void ox_tensor_alloc(OnnxTensor *t, int integer);
 
+/* onnx_ops.c: helpers of the op handlers. ox_in_t: the graph tensor of input i (IR_NONE when
+ * absent or on error: check x->d->set); ox_tty: a tensor's type; ox_emit1: op on in[0..nin-1]
+ * as the node's output 0; ox_no_attrs: the node has no attributes; ox_reshape_to: t reshaped
+ * to dims, named name (NULL: a fresh name). */
+IrTensorId ox_in_t(Ox *x, unsigned i, int required);
+const IrType *ox_tty(Ox *x, IrTensorId t);
+int ox_emit1(Ox *x, IrOpcode op, const IrTensorId *in, unsigned nin);
+int ox_no_attrs(Ox *x);
+IrTensorId ox_reshape_to(Ox *x, IrTensorId t, unsigned rank, const int64_t *dims, const char *name);
+
+/* onnx_layout.c: the data-movement and folding ops. */
+int ox_op_reshape(Ox *x);
+int ox_op_transpose(Ox *x);
+int ox_op_concat(Ox *x);
+int ox_op_gather(Ox *x);
+int ox_op_constant(Ox *x);
+int ox_op_shape(Ox *x);
+int ox_op_identity(Ox *x);
+
 /* onnx_ops.c: the op table. ox_import_node: the current node, by domain and op_type. */
 int ox_import_node(Ox *x);
 /* ox_mark_silu: find Mul(x, Sigmoid(x)) pairs (x->silu). */
