@@ -87,7 +87,11 @@ cc_attn_check(CcModel *m, Diag *d)
 			a->node = i;
 		}
 	}
-	for (i = 0; i < g->nnodes; i++)
+	if (!n)
+		return attn_error(m, g->nodes[0].loc, d, "no attention node");
+	for (i = 0; i < 3; i++)
+		a->proj |= g->tensors[n->in[i]].kind != IR_INPUT;
+	for (i = 0; i < g->nnodes && !a->proj; i++)
 		if (&g->nodes[i] != n)
 			return attn_error(
 			    m, g->nodes[i].loc, d,
@@ -98,15 +102,11 @@ cc_attn_check(CcModel *m, Diag *d)
 	for (i = 0; i < g->ntensors; i++)
 		ninputs += g->tensors[i].kind == IR_INPUT;
 	a->loc = n->loc;
-	for (i = 0; i < 3; i++)
-		if (g->tensors[n->in[i]].kind != IR_INPUT)
-			return attn_error(m, n->inloc[i], d,
-			                  "operand %u of %s must be a graph input (q, k, v)", i,
-			                  ir_ops[n->op].name);
-	if (ninputs != 3 || n->in[0] == n->in[1] || n->in[1] == n->in[2] || n->in[0] == n->in[2])
+	if (!a->proj &&
+	    (ninputs != 3 || n->in[0] == n->in[1] || n->in[1] == n->in[2] || n->in[0] == n->in[2]))
 		return attn_error(m, n->loc, d,
 		                  "an attention graph has exactly three distinct inputs q, k, v");
-	if (g->noutputs != 1 || g->outputs[0].t != n->out[0])
+	if (!a->proj && (g->noutputs != 1 || g->outputs[0].t != n->out[0]))
 		return attn_error(m, n->loc, d,
 		                  "the graph's one output must be the attention result");
 	a->sparse = n->op == IR_OP_sparse_attention;
@@ -232,7 +232,8 @@ cc_attn_check(CcModel *m, Diag *d)
 		    "of scratchpad; '%s' has %lld (use smaller blocks)",
 		    a->blkq, a->blkk, a->D, (unsigned long long)spad_need(a), arch->name,
 		    (long long)arch->core.spad_bytes);
-	/* formats: q, k, v, o share the input scale (the output is a convex mix of v) */
+	/* formats: q, k, v, o share one scale (the output is a convex mix of v): the input range's,
+	 * or for an attention layer the calibrated range of the projections */
 	{
 		double amax = fmax(fabs(m->opt.input_lo), fabs(m->opt.input_hi));
 		double c2, zm;
@@ -240,6 +241,8 @@ cc_attn_check(CcModel *m, Diag *d)
 		if (!(amax > 0))
 			amax = 1;
 		a->s_in = amax / 127.0;
+		if (a->proj && cc_attn_proj_check(m, a, d))
+			return -1;
 		c2 = a->scale * 1.4426950408889634 * a->s_in * a->s_in; /* log2 units per step */
 		zm = floor(16.0 * c2 * (double)(1 << ATTN_ZSH) + 0.5);
 		if (!(zm >= 1 && zm < 2147483647.0))
@@ -252,9 +255,16 @@ cc_attn_check(CcModel *m, Diag *d)
 		}
 	}
 	m->attn = a;
-	m->in_len = a->B * a->H * a->N * a->D + a->B * a->Hk * a->M * (a->D + a->Dv);
-	m->out_len = a->B * a->H * a->N * a->Dv;
-	m->in_scale = m->out_scale = a->s_in;
+	if (a->proj) {
+		m->in_len = a->N * a->pj[0].din;
+		m->out_len = a->N * a->pj[3].dout;
+		m->in_scale = a->s_x;
+		m->out_scale = a->pj[3].s_out;
+	} else {
+		m->in_len = a->B * a->H * a->N * a->D + a->B * a->Hk * a->M * (a->D + a->Dv);
+		m->out_len = a->B * a->H * a->N * a->Dv;
+		m->in_scale = m->out_scale = a->s_in;
+	}
 	m->batch = 1;
 	m->aty = TY_I8;
 	return 0;

@@ -27,6 +27,18 @@ enum {
 	ATTN_MINIT = -(1 << 29),  /* the running max before the first block */
 };
 
+/* A projection of an attention layer (attn_proj.c): y = sat8(round((x . W^T + b) * mult >> shift))
+ * on crossbars, weights i8 per output channel. */
+typedef struct CcProj {
+	IrNodeId node;
+	uint32_t din, dout;
+	int8_t *w;     /* dout x din, w[o * din + i] */
+	int32_t *bias; /* dout, at the accumulator's scale */
+	int32_t *mult; /* dout requantisation multipliers */
+	uint32_t shift;
+	double s_in, s_out;
+} CcProj;
+
 typedef struct CcAttn {
 	IrNodeId node;
 	IrLoc loc;
@@ -41,6 +53,12 @@ typedef struct CcAttn {
 	int32_t zmult;          /* z8 = sat8(round(z * zmult >> ATTN_ZSH)) */
 	int16_t lut[256];       /* p16 = lut[z8 + 128] = round(2^14 * 2^(z8 / 16)) */
 	IrTensorId tq, tk, tv, to;
+	/* An attention layer (attn_proj.c): x [1, N, Dm] -> q, k, v projections -> attention ->
+	 * output projection -> y; q, k, v and o live in DRAM between the phases. */
+	int proj;
+	CcProj pj[4]; /* q, k, v, o */
+	IrTensorId tx, ty;
+	double s_x;
 } CcAttn;
 
 /* ceil(log2 v): the shift of a block mean (block sizes are powers of two) */
@@ -59,6 +77,12 @@ uint32_t cc_attn_allowed(const CcAttn *a, uint32_t iq);
 /* cc_attn_check: recognise and check the attention graph of m->g, fill m->attn (arena) and the
  * model's I/O. 0, or -1 with a located diagnostic. */
 int cc_attn_check(CcModel *m, Diag *d);
+/* cc_attn_proj_check: the projections around attention node a->node (q, k, v not graph inputs):
+ * the pattern x -> linear -> reshape -> transpose -> attention -> transpose -> reshape -> linear,
+ * with formats (a->s_in becomes the calibrated scale of q, k, v). 0, or -1 with a diagnostic. */
+int cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d);
+/* cc_attn_proj_qref: projection p of the integer reference: x (rows x din) -> y (rows x dout) */
+void cc_attn_proj_qref(const CcProj *p, const int32_t *x, uint32_t rows, int32_t *y);
 /* cc_attn_dump: the model's shapes, blocks, mask and formats (cc_model_dump, -d). */
 void cc_attn_dump(const CcModel *m, FILE *f);
 /* cc_attn_codegen: the program of every core. */

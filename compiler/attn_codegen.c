@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attn.h"
+#include "attn_emit.h"
 
 enum {
 	R_ITEM = 5,
@@ -53,154 +53,13 @@ enum {
 	R_NB = 31,
 };
 
-enum { ITEM_BYTES = 32, PRE_BYTES = 16, MAXLABEL = 32 };
+enum { ITEM_BYTES = 32, PRE_BYTES = 16 };
 enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into tile memory */
 
 typedef struct Spad {
 	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
 	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
 } Spad;
-
-typedef struct Gen {
-	KCore *kc;
-	uint32_t label[MAXLABEL];
-	struct {
-		uint32_t pc;
-		int label;
-	} fix[MAXLABEL * 2];
-	int nfix, nlabel;
-} Gen;
-
-static void
-put(Gen *g, const Insn *in)
-{
-	uint64_t w = isa_encode(in);
-	kprog_add_code(g->kc, &w, 1);
-}
-
-static Insn
-mk(unsigned op)
-{
-	Insn in;
-	memset(&in, 0, sizeof in);
-	in.op = (uint8_t)op;
-	return in;
-}
-
-/* scalar: rA = rB op rC, or rA = rB op imm; loads and stores: rA, imm(rB) */
-static void
-r3(Gen *g, unsigned op, unsigned a, unsigned b, unsigned c)
-{
-	Insn in = mk(op);
-	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c;
-	put(g, &in);
-}
-
-static void
-ri(Gen *g, unsigned op, unsigned a, unsigned b, int64_t imm)
-{
-	Insn in = mk(op);
-	in.a = (uint8_t)a, in.b = (uint8_t)b, in.imm = (int32_t)imm;
-	put(g, &in);
-}
-
-static void
-li(Gen *g, unsigned r, int64_t v)
-{
-	ri(g, OP_addi, r, 0, v);
-}
-
-/* vector op: types, registers a b c d, shift */
-static void
-vx(Gen *g, unsigned op, unsigned tout, unsigned tin, unsigned a, unsigned b, unsigned c,
-   unsigned dreg, unsigned shift)
-{
-	Insn in = mk(op);
-	in.tout = (uint8_t)tout, in.tin = (uint8_t)tin;
-	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c, in.d = (uint8_t)dreg;
-	in.shift = (uint8_t)shift;
-	put(g, &in);
-}
-
-static void
-sel(Gen *g, unsigned op, unsigned ty, unsigned a, unsigned b, unsigned c, unsigned dreg, unsigned e)
-{
-	Insn in = mk(op);
-	in.tout = in.tin = (uint8_t)ty;
-	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c, in.d = (uint8_t)dreg;
-	in.e = (uint8_t)e;
-	put(g, &in);
-}
-
-static void
-mvm(Gen *g, unsigned out, unsigned inp, unsigned unit, int acc)
-{
-	Insn in = mk(OP_mvm);
-	in.tout = in.tin = TY_I8;
-	in.a = (uint8_t)out, in.b = (uint8_t)inp, in.unit = (uint8_t)unit, in.nbits = 8;
-	in.acc = (uint8_t)acc;
-	put(g, &in);
-}
-
-static void
-xw(Gen *g, unsigned op, unsigned first, unsigned src, unsigned n, unsigned unit)
-{
-	Insn in = mk(op);
-	in.tout = in.tin = TY_I8;
-	in.a = (uint8_t)first, in.b = (uint8_t)src, in.c = (uint8_t)n, in.unit = (uint8_t)unit;
-	put(g, &in);
-}
-
-static void
-wait(Gen *g, uint32_t mask)
-{
-	Insn in = mk(OP_wait);
-	in.mask = mask;
-	put(g, &in);
-}
-
-/* memory transfer op rA, rB, rC with the three values loaded into r1, r2, r3 */
-static void
-xfer(Gen *g, unsigned op, unsigned ra, unsigned rb, uint32_t n)
-{
-	li(g, 3, n);
-	r3(g, op, ra, rb, 3);
-}
-
-static int
-label(Gen *g)
-{
-	return g->nlabel++;
-}
-
-static void
-place(Gen *g, int l)
-{
-	g->label[l] = g->kc->ncode;
-}
-
-static void
-branch(Gen *g, unsigned op, unsigned a, unsigned b, int l)
-{
-	Insn in = mk(op);
-	in.a = (uint8_t)a, in.b = (uint8_t)b;
-	g->fix[g->nfix].pc = g->kc->ncode;
-	g->fix[g->nfix++].label = l;
-	put(g, &in);
-}
-
-static void
-resolve(Gen *g)
-{
-	int i;
-	for (i = 0; i < g->nfix; i++) {
-		uint32_t pc = g->fix[i].pc;
-		Insn in;
-		isa_decode(g->kc->code[pc], &in);
-		in.imm = (int32_t)((int64_t)g->label[g->fix[i].label] - (int64_t)pc);
-		g->kc->code[pc] = isa_encode(&in);
-	}
-}
 
 /* The next 16-byte aligned buffer; the map saturates at UINT32_MAX (then the scratchpad check
  * refuses it). */
@@ -536,7 +395,6 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	wait(g, ISA_WAIT_DMA);
 	ri(g, OP_addi, R_ITEM, R_ITEM, ITEM_BYTES);
 	branch(g, OP_dbnz, R_NITEM, 0, l_item);
-	put(g, &(Insn){.op = OP_halt});
 	resolve(g);
 }
 
@@ -607,20 +465,36 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	uint32_t ntiles = (uint32_t)arch->chip.tiles, cpt = (uint32_t)arch->tile.cores;
 	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq, t, *heads;
 	uint64_t qe = (uint64_t)a->N * a->D, ke = (uint64_t)a->M * a->D,
-	         ve = (uint64_t)a->M * a->Dv, tmem = (uint64_t)arch->tile.mem_bytes;
-	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
+	         ve = (uint64_t)a->M * a->Dv,
+	         tmem = (uint64_t)arch->tile.mem_bytes - (a->proj ? 64 : 0); /* barrier word */
+	/* DRAM: [x,] q, k, v, the output [, y and the projections' matrices] */
+	uint64_t q0 = a->proj ? align64((uint64_t)a->N * a->pj[0].din) : 0,
+	         k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
 	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
 	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
 	uint64_t pool_tm, cache_tm, headkv;
 	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage, maxh = 0;
 	int cached, prepass;
+	AttnPhases ph;
+	memset(&ph, 0, sizeof ph);
+	if (a->proj) {
+		uint32_t s2;
+		ph.y0 = align64(end);
+		end = ph.y0 + (uint64_t)a->N * a->pj[3].dout;
+		for (s2 = 0; s2 < 4; s2++) {
+			ph.w0[s2] = align64(end);
+			end = ph.w0[s2] + (uint64_t)a->pj[s2].din * a->pj[s2].dout +
+			      8ull * a->pj[s2].dout;
+		}
+		ph.q0 = q0, ph.k0 = k0, ph.v0 = v0, ph.o0 = o0;
+	}
 	dq = a->D > a->Dv ? a->D : a->Dv;
 	stage = a->blkq * dq + a->blkk * a->D + a->blkk * a->Dv;
 	if (ncores > nitems)
 		ncores = nitems;
 	if (end > (uint64_t)arch->dram.size_bytes || end > UINT32_MAX)
 		return diag_err(
-		    d, m->g->file, "q, k, v and the output need %llu bytes of DRAM; '%s' has %lld",
+		    d, m->g->file, "the attention tensors need %llu bytes of DRAM; '%s' has %lld",
 		    (unsigned long long)end, arch->name, (long long)arch->dram.size_bytes);
 	/* Tile memory: the cores' staging buffers, the pooled key means of the tile's heads
 	 * (sparse), and when every tile's heads fit, their K and V (read once from DRAM). */
@@ -650,6 +524,23 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		cached |= CACHE_V;
 	headkv = align64(ke + (cached & CACHE_V ? ve : 0));
 	prepass = a->sparse || cached;
+	if (a->proj) {
+		/* the phases use the kernel's working buffers: between the Q block and the
+		 * constants after them, on every core */
+		Spad lo, hi;
+		uint64_t y0 = ph.y0, w0[4];
+		memcpy(w0, ph.w0, sizeof w0);
+		spad_map(a, (nitems + ncores - 1) / ncores, 0, &hi);
+		spad_map(a, nitems / ncores, 0, &lo);
+		if (cc_attn_phases_plan(m, &ph, hi.qb, a->sparse ? lo.onesq : lo.pooltab, tmem + 64,
+		                        d)) {
+			free(heads);
+			return -1;
+		}
+		ph.y0 = y0, ph.q0 = q0, ph.k0 = k0, ph.v0 = v0, ph.o0 = o0;
+		memcpy(ph.w0, w0, sizeof w0);
+		cc_attn_phases_dram(m, &ph, p);
+	}
 	/* Cores tile by tile; core c takes items [c * nitems / ncores, ...). A tile's cores split
 	 * its pre-pass blocks round-robin. */
 	for (t = 0; t * cpt < ncores; t++) {
@@ -677,6 +568,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				    s.end, arch->name, (long long)arch->core.spad_bytes);
 			}
 			g.kc = kprog_core(p, t, core);
+			if (a->proj)
+				cc_attn_gen_in(p, g.kc, m, &ph, t, core);
 			tab = xcalloc(last - first, ITEM_BYTES);
 			prev = UINT32_MAX;
 			for (i = first; i < last; i++) {
@@ -737,11 +630,39 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				kprog_add_xbar(g.kc, 2, a->D, a->nk, 8, NULL);
 				kprog_add_xbar(g.kc, 3, prows, a->D, 8, NULL);
 			}
-			gen_kernel(&g, a, &s, last - first, npre, prepass, cached, core * stage);
-			kprog_add_sym(p, m->g->tensors[a->to].name, t, core, 0, g.kc->ncode);
+			{
+				uint32_t pc = g.kc->ncode;
+				gen_kernel(&g, a, &s, last - first, npre, prepass, cached,
+				           core * stage);
+				kprog_add_sym(p, m->g->tensors[a->to].name, t, core, pc,
+				              g.kc->ncode - pc);
+			}
+			if (a->proj) {
+				cc_attn_phase_xbars(g.kc, &ph);
+				cc_attn_gen_out(p, g.kc, m, &ph, t, core);
+			}
+			put(&g, &(Insn){.op = OP_halt});
 		}
 	}
 	free(heads);
+	if (a->proj) {
+		/* the cores without attention items: the projections; a pre-pass barrier where
+		 * their tile's other cores run the kernel */
+		for (c = ncores; c < ph.ncall; c++) {
+			Gen g;
+			memset(&g, 0, sizeof g);
+			g.kc = kprog_core(p, c / cpt, c % cpt);
+			cc_attn_gen_in(p, g.kc, m, &ph, c / cpt, c % cpt);
+			if (prepass && c / cpt * cpt < ncores)
+				put(&g, &(Insn){.op = OP_bar});
+			cc_attn_phase_xbars(g.kc, &ph);
+			cc_attn_gen_out(p, g.kc, m, &ph, c / cpt, c % cpt);
+			put(&g, &(Insn){.op = OP_halt});
+		}
+		add_io(p, m->g, a->tx, KDIR_IN, 0, a->s_x);
+		add_io(p, m->g, a->ty, KDIR_OUT, (uint32_t)ph.y0, a->pj[3].s_out);
+		return 0;
+	}
 	add_io(p, m->g, a->tq, KDIR_IN, (uint32_t)q0, a->s_in);
 	add_io(p, m->g, a->tk, KDIR_IN, (uint32_t)k0, a->s_in);
 	add_io(p, m->g, a->tv, KDIR_IN, (uint32_t)v0, a->s_in);

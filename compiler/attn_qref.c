@@ -181,8 +181,58 @@ query_block(const CcAttn *a, uint32_t iq, const uint8_t *mask, const int32_t *q,
 	free(s), free(p8), free(O);
 }
 
+static int attn_core(const CcModel *m, const int32_t *in, int32_t *out);
+
+/* rows x (heads x dh) token-major <-> heads x rows x dh head-major */
+static void
+to_heads(const int32_t *x, uint32_t rows, uint32_t heads, uint32_t dh, int32_t *y, int back)
+{
+	uint32_t r, h;
+	for (r = 0; r < rows; r++)
+		for (h = 0; h < heads; h++) {
+			int32_t *tok = (int32_t *)x + ((size_t)r * heads + h) * dh;
+			int32_t *pl = y + ((size_t)h * rows + r) * dh;
+			if (back)
+				memcpy(tok, pl, sizeof(int32_t) * dh);
+			else
+				memcpy(pl, tok, sizeof(int32_t) * dh);
+		}
+}
+
+/* An attention layer: the projections around the kernel (attn_proj.c). */
+static int
+attn_layer(const CcModel *m, const int32_t *x, int32_t *y)
+{
+	const CcAttn *a = m->attn;
+	size_t nq = (size_t)a->N * a->H * a->D, nk = (size_t)a->N * a->Hk * a->D,
+	       nv = (size_t)a->N * a->Hk * a->Dv, no = (size_t)a->N * a->H * a->Dv;
+	int32_t *tok = xmalloc(sizeof(int32_t) * (no > nq   ? (no > nv ? no : nv)
+	                                          : nq > nv ? nq
+	                                                    : nv));
+	int32_t *qkv = xmalloc(sizeof(int32_t) * (nq + nk + nv)),
+	        *o = xmalloc(sizeof(int32_t) * no);
+	cc_attn_proj_qref(&a->pj[0], x, a->N, tok);
+	to_heads(tok, a->N, a->H, a->D, qkv, 0);
+	cc_attn_proj_qref(&a->pj[1], x, a->N, tok);
+	to_heads(tok, a->N, a->Hk, a->D, qkv + nq, 0);
+	cc_attn_proj_qref(&a->pj[2], x, a->N, tok);
+	to_heads(tok, a->N, a->Hk, a->Dv, qkv + nq + nk, 0);
+	attn_core(m, qkv, o);
+	to_heads(tok, a->N, a->H, a->Dv, o, 1);
+	cc_attn_proj_qref(&a->pj[3], tok, a->N, y);
+	free(tok), free(qkv), free(o);
+	return 0;
+}
+
 int
 cc_attn_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d)
+{
+	(void)d;
+	return m->attn->proj ? attn_layer(m, in, out) : attn_core(m, in, out);
+}
+
+static int
+attn_core(const CcModel *m, const int32_t *in, int32_t *out)
 {
 	const CcAttn *a = m->attn;
 	size_t nqe = (size_t)a->N * a->D, nke = (size_t)a->M * a->D, nve = (size_t)a->M * a->Dv;
@@ -190,7 +240,6 @@ cc_attn_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d)
 	              *v = k + (size_t)a->B * a->Hk * nke;
 	uint8_t *mask = a->sparse ? xmalloc((size_t)a->nq * a->nk) : NULL;
 	uint32_t bh, iq;
-	(void)d;
 	for (bh = 0; bh < a->B * a->H; bh++) {
 		uint32_t b = bh / a->H, h = bh % a->H, kh = b * a->Hk + h % a->Hk;
 		const int32_t *qh = q + bh * nqe, *kk = k + kh * nke, *vv = v + kh * nve;

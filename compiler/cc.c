@@ -73,6 +73,20 @@ cc_is_attention(const Graph *g)
 	return 0;
 }
 
+int
+cc_attention_core(const Graph *g)
+{
+	uint32_t i, k;
+	for (i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].op == IR_OP_attention || g->nodes[i].op == IR_OP_sparse_attention) {
+			for (k = 0; k < 3; k++)
+				if (g->tensors[g->nodes[i].in[k]].kind != IR_INPUT)
+					return 0;
+			return 1;
+		}
+	return 0;
+}
+
 static int
 check_imem(const CcModel *m, const KProg *p, Diag *d)
 {

@@ -80,6 +80,9 @@ void cc_model_io(const CcModel *m, uint32_t *in_len, double *in_scale, uint32_t 
  * docs/attention.md, takes it: inputs q, k, v concatenated in that order wherever the API
  * speaks of "the input"). */
 int cc_is_attention(const Graph *g);
+/* cc_attention_core: 1 if g's attention node reads the graph's inputs q, k, v (not an attention
+ * layer with projections). */
+int cc_attention_core(const Graph *g);
 
 /* cc_attention_dense: for an attention graph, dense attention (same scale, causal rule) of its
  * q | k | v input (in node-operand order): the baseline that sparse attention is measured against.

@@ -88,6 +88,12 @@ eval_attention(Graph *g, const float *in, float *out, Diag *d)
 			n = &g->nodes[i];
 	if (!n)
 		return diag_err(d, g->file, "no attention node");
+	for (i = 0, k = 0; i < g->ntensors; i++)
+		k += g->tensors[i].kind == IR_INPUT;
+	if (k == 1) { /* an attention layer: x */
+		inputs[0] = in;
+		goto interp;
+	}
 	for (slot = 0; slot < 3; slot++) {
 		/* the position of operand `slot` among the graph inputs (tensor order) */
 		for (i = 0, k = 0; i < n->in[slot]; i++)
@@ -98,6 +104,7 @@ eval_attention(Graph *g, const float *in, float *out, Diag *d)
 		inputs[k] = in + at;
 		at += (size_t)ir_type_elems(&g->tensors[n->in[slot]].type);
 	}
+interp:
 	if (cc_interp(g, inputs, &o, d))
 		return -1;
 	memcpy(out, o, sizeof(float) * (size_t)ir_type_elems(&g->tensors[g->outputs[0].t].type));

@@ -154,7 +154,7 @@ run(const CliCmd *cmd, CliArgs *a)
 		}
 	}
 	/* Sparse attention: the output against dense attention (SpargeAttn's metrics). */
-	if (cc_is_attention(j.g)) {
+	if (cc_is_attention(j.g) && cc_attention_core(j.g)) {
 		float *yd = xmalloc(sizeof(float) * nout), *yq8 = xmalloc(sizeof(float) * nout);
 		for (i = 0; i < nout; i++)
 			yq8[i] = (float)(yq[i] * sout);

@@ -9,15 +9,35 @@
  *            probabilities, rescale of O and l by the table's alpha, P V, sum of P
  *   output   O x round(2^30 / l) >> 30, saturated to 8 bits
  *
+ * An attention layer (attn_proj.c) adds the projections around it: per token and output channel
+ * the i64 dot product of the i8 row and weights, saturated to i32, plus the bias (saturated),
+ * times the channel's multiplier shifted with rounding, saturated to 8 bits; q, k, v written to
+ * head planes, the output projection reading them.
+ *
  * The generated function is `void kolmo_ref_quant(const i32 *in, i32 *out, i8 **p)`; p holds the
- * exp2 table and scratch vectors. */
+ * exp2 table, scratch vectors and the projections' parameters. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "attn.h"
 #include "refint.h"
 
-enum { AP_LUT, AP_S, AP_P8, AP_O, AP_MASK, AP_PK, AP_PQ, AP_T, AP_E, AP_TAKEN, AP_COUNT };
+enum {
+	AP_LUT,
+	AP_S,
+	AP_P8,
+	AP_O,
+	AP_MASK,
+	AP_PK,
+	AP_PQ,
+	AP_T,
+	AP_E,
+	AP_TAKEN,
+	AP_QKV, /* attention layer: q, k, v head planes (i32) */
+	AP_OH,  /* attention layer: the attention output's head planes (i32) */
+	AP_W,   /* + 3 s: projection s's weights (i8), bias, multipliers (i32) */
+	AP_COUNT = AP_W + 12
+};
 
 typedef struct Acg {
 	Cg *c;
@@ -322,6 +342,56 @@ io(const CcModel *m, IrTensorId t, const char *name, double scale, RefIo *out)
 	out->scale = scale;
 }
 
+/* Projection s from src (token-major, or the heads' planes of Dv when from_heads) to dst
+ * (token-major, or planes of dh per head at dst when dh). */
+static void
+emit_proj(Acg *g, uint32_t s, LLVMValueRef src, int from_heads, LLVMValueRef dst, uint32_t dh)
+{
+	Cg *c = g->c;
+	const CcAttn *a = g->a;
+	const CcProj *pj = &a->pj[s];
+	CgLoop lr, lo, li;
+	LLVMValueRef r, o, i, acc, xi, w, bias, mult, v, di;
+	LLVMValueRef pw = cg_param(c, LLVMGetParam(c->fn, 2), AP_W + 3 * s, c->p8);
+	LLVMValueRef pb = cg_param(c, LLVMGetParam(c->fn, 2), AP_W + 3 * s + 1, c->p32);
+	LLVMValueRef pm = cg_param(c, LLVMGetParam(c->fn, 2), AP_W + 3 * s + 2, c->p32);
+	LLVMValueRef sum = cg_var(c, c->i64, "dot");
+	r = cg_loop_begin(c, &lr, K(g, 0), K(g, a->N));
+	o = cg_loop_begin(c, &lo, K(g, 0), K(g, pj->dout));
+	LLVMBuildStore(c->b, K(g, 0), sum);
+	i = cg_loop_begin(c, &li, K(g, 0), K(g, pj->din));
+	if (from_heads) /* head i / Dv, row r, element i % Dv */
+		xi = cg_add(
+		    c,
+		    cg_mul(c,
+		           cg_add(c, cg_mul(c, LLVMBuildUDiv(c->b, i, K(g, a->Dv), ""), K(g, a->N)),
+		                  r),
+		           K(g, a->Dv)),
+		    LLVMBuildURem(c->b, i, K(g, a->Dv), ""));
+	else
+		xi = cg_add(c, cg_mul(c, r, K(g, pj->din)), i);
+	w = ci_ld8(c, pw, cg_add(c, cg_mul(c, o, K(g, pj->din)), i));
+	LLVMBuildStore(c->b, cg_add(c, get(g, sum), cg_mul(c, ci_ld32(c, src, xi), w)), sum);
+	cg_loop_end(c, &li);
+	bias = ci_ld32(c, pb, o);
+	mult = ci_ld32(c, pm, o);
+	acc = ci_sat(c, cg_add(c, ci_sat(c, get(g, sum), TY_I32), bias), TY_I32);
+	v = ci_sat(c, ci_rshift_round(c, cg_mul(c, acc, mult), pj->shift), TY_I8);
+	if (dh)
+		di = cg_add(
+		    c,
+		    cg_mul(
+		        c,
+		        cg_add(c, cg_mul(c, LLVMBuildUDiv(c->b, o, K(g, dh), ""), K(g, a->N)), r),
+		        K(g, dh)),
+		    LLVMBuildURem(c->b, o, K(g, dh), ""));
+	else
+		di = cg_add(c, cg_mul(c, r, K(g, pj->dout)), o);
+	ci_st32(c, dst, di, v);
+	cg_loop_end(c, &lo);
+	cg_loop_end(c, &lr);
+}
+
 int
 ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 {
@@ -340,9 +410,14 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	r->nin = r->nout = 1;
 	r->in = xcalloc(1, sizeof(RefIo));
 	r->out = xcalloc(1, sizeof(RefIo));
-	io(m, a->tq, "q|k|v", a->s_in, r->in);
-	r->in->elems = m->in_len;
-	io(m, a->to, m->g->outputs[0].name, a->s_in, r->out);
+	if (a->proj) {
+		io(m, a->tx, m->g->tensors[a->tx].name, a->s_x, r->in);
+		io(m, a->ty, m->g->outputs[0].name, a->pj[3].s_out, r->out);
+	} else {
+		io(m, a->tq, "q|k|v", a->s_in, r->in);
+		r->in->elems = m->in_len;
+		io(m, a->to, m->g->outputs[0].name, a->s_in, r->out);
+	}
 	r->nparams = AP_COUNT;
 	r->params = xcalloc(AP_COUNT, sizeof(void *));
 	r->params[AP_LUT] = (void *)(uintptr_t)a->lut;
@@ -355,15 +430,41 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	r->params[AP_T] = own(r, 8 * (size_t)a->nk);
 	r->params[AP_E] = own(r, 8 * (size_t)a->nk);
 	r->params[AP_TAKEN] = own(r, a->nk);
+	if (a->proj) {
+		uint32_t s2;
+		r->params[AP_QKV] =
+		    own(r, 4 * (qtot + ktot + (uint64_t)a->B * a->Hk * a->M * a->Dv));
+		r->params[AP_OH] = own(r, 4 * (size_t)a->B * a->H * a->N * a->Dv);
+		for (s2 = 0; s2 < 4; s2++) {
+			r->params[AP_W + 3 * s2] = (void *)a->pj[s2].w;
+			r->params[AP_W + 3 * s2 + 1] = (void *)a->pj[s2].bias;
+			r->params[AP_W + 3 * s2 + 2] = (void *)a->pj[s2].mult;
+		}
+	}
 	pt[0] = c->p32, pt[1] = c->p32, pt[2] = c->pp8;
 	cg_func(c, "kolmo_ref_quant", c->vd, pt, 3, 0);
 	g.in = LLVMGetParam(c->fn, 0), g.out = LLVMGetParam(c->fn, 1);
 	g.v[AP_LUT] = cg_param(c, LLVMGetParam(c->fn, 2), AP_LUT, LLVMPointerType(g.i16, 0));
 	{
 		int i;
-		for (i = AP_S; i < AP_COUNT; i++)
+		for (i = AP_S; i < AP_QKV; i++)
 			g.v[i] = cg_param(c, LLVMGetParam(c->fn, 2), (uint32_t)i,
 			                  i == AP_MASK || i == AP_TAKEN ? c->p8 : c->p64);
+	}
+	if (a->proj) {
+		/* the projections into head planes; the kernel reads and writes the scratch */
+		LLVMValueRef x = g.in;
+		g.in = cg_param(c, LLVMGetParam(c->fn, 2), AP_QKV, c->p32);
+		emit_proj(&g, 0, x, 0, g.in, a->D);
+		emit_proj(&g, 1, x, 0,
+		          LLVMBuildGEP2(c->b, c->i32, g.in, (LLVMValueRef[]){K(&g, (int64_t)qtot)},
+		                        1, ""),
+		          a->D);
+		emit_proj(&g, 2, x, 0,
+		          LLVMBuildGEP2(c->b, c->i32, g.in,
+		                        (LLVMValueRef[]){K(&g, (int64_t)(qtot + ktot))}, 1, ""),
+		          a->Dv);
+		g.out = cg_param(c, LLVMGetParam(c->fn, 2), AP_OH, c->p32);
 	}
 	bh = cg_loop_begin(c, &lbh, K(&g, 0), K(&g, (int64_t)a->B * a->H));
 	/* key head b * Hk + h % Hk */
@@ -403,6 +504,8 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	cg_loop_end(c, &lr);
 	cg_loop_end(c, &lq);
 	cg_loop_end(c, &lbh);
+	if (a->proj)
+		emit_proj(&g, 3, g.out, 1, LLVMGetParam(c->fn, 1), 0);
 	LLVMBuildRetVoid(c->b);
 	return 0;
 }

@@ -336,6 +336,118 @@ START_TEST(llvm_mask_vector)
 }
 END_TEST
 
+/* An attention layer: x [1, N, Dm] -> q (H heads), k, v (Hk heads) of head dim D -> node ->
+ * output projection to Dout, with biases on q and the output. */
+static char *
+layer(unsigned N, unsigned Dm, unsigned H, unsigned Hk, unsigned D, unsigned Dout, const char *node)
+{
+	static char buf[4096];
+	double r = 1.0 / sqrt((double)Dm), ro = 1.0 / sqrt((double)(H * D));
+	snprintf(buf, sizeof buf,
+	         "kir 1\ngraph t {\n  input x : f32[1, %u, %u]\n"
+	         "  weight wq : f32[%u, %u] = random(uniform, -%g, %g, seed=1)\n"
+	         "  weight bq : f32[%u] = random(uniform, -0.1, 0.1, seed=2)\n"
+	         "  weight wk : f32[%u, %u] = random(uniform, -%g, %g, seed=3)\n"
+	         "  weight wv : f32[%u, %u] = random(uniform, -%g, %g, seed=4)\n"
+	         "  weight wo : f32[%u, %u] = random(uniform, -%g, %g, seed=5)\n"
+	         "  weight bo : f32[%u] = random(uniform, -0.1, 0.1, seed=6)\n"
+	         "  %%q = linear(x, wq, bq) : f32[1, %u, %u]\n"
+	         "  %%k = linear(x, wk) : f32[1, %u, %u]\n"
+	         "  %%v = linear(x, wv) : f32[1, %u, %u]\n"
+	         "  %%q4 = reshape(%%q) {shape = [1, %u, %u, %u]} : f32[1, %u, %u, %u]\n"
+	         "  %%k4 = reshape(%%k) {shape = [1, %u, %u, %u]} : f32[1, %u, %u, %u]\n"
+	         "  %%v4 = reshape(%%v) {shape = [1, %u, %u, %u]} : f32[1, %u, %u, %u]\n"
+	         "  %%qh = transpose(%%q4) {perm = [0, 2, 1, 3]} : f32[1, %u, %u, %u]\n"
+	         "  %%kh = transpose(%%k4) {perm = [0, 2, 1, 3]} : f32[1, %u, %u, %u]\n"
+	         "  %%vh = transpose(%%v4) {perm = [0, 2, 1, 3]} : f32[1, %u, %u, %u]\n"
+	         "  %%a = %s : f32[1, %u, %u, %u]\n"
+	         "  %%at = transpose(%%a) {perm = [0, 2, 1, 3]} : f32[1, %u, %u, %u]\n"
+	         "  %%ar = reshape(%%at) {shape = [1, %u, %u]} : f32[1, %u, %u]\n"
+	         "  %%o = linear(%%ar, wo, bo) : f32[1, %u, %u]\n  output y = %%o\n}\n",
+	         N, Dm, H * D, Dm, r, r, H * D, Hk * D, Dm, r, r, Hk * D, Dm, r, r, Dout, H * D, ro,
+	         ro, Dout, N, H * D, N, Hk * D, N, Hk * D, N, H, D, N, H, D, N, Hk, D, N, Hk, D, N,
+	         Hk, D, N, Hk, D, H, N, D, Hk, N, D, Hk, N, D, node, H, N, D, N, H, D, N, H * D, N,
+	         H * D, N, Dout);
+	return buf;
+}
+
+static const struct {
+	unsigned N, Dm, H, Hk, D, Dout;
+	const char *node;
+	double min_cos;
+} layers[] = {
+    {128, 128, 2, 2, 64, 128, "attention(%qh, %kh, %vh)", 0.99},
+    {128, 64, 2, 2, 32, 96,
+     "sparse_attention(%qh, %kh, %vh) {blkq = 32, blkk = 32, mode = hybrid, rho = 0.25, tau = "
+     "0.9, causal = true, sink = true}",
+     0.95},
+    {256, 128, 4, 4, 32, 128,
+     "sparse_attention(%qh, %kh, %vh) {blkq = 32, blkk = 32, mode = topk, rho = 0.5}", 0.95},
+};
+
+/* Attention layers compile whole: the simulated projections and kernel equal the integer
+ * reference and the LLVM one bit for bit, and stay close to the float interpreter. */
+START_TEST(layer_equals_integer_reference)
+{
+	Result r = run_attn(layer(layers[_i].N, layers[_i].Dm, layers[_i].H, layers[_i].Hk,
+	                          layers[_i].D, layers[_i].Dout, layers[_i].node),
+	                    layers[_i].Dm, SRAM);
+	ck_assert_msg(r.exact, "layer %d: simulator differs from the integer reference", _i);
+	ck_assert_msg(r.llvm_exact, "layer %d: the LLVM reference differs from the C one", _i);
+	ck_assert_msg(r.cos_float > layers[_i].min_cos, "layer %d: cosine %.5f vs float", _i,
+	              r.cos_float);
+}
+END_TEST
+
+/* Attention layers that do not fit the pattern: located errors. */
+START_TEST(bad_layers)
+{
+	Diag d = {0};
+	HwArch arch;
+	KProg *p = NULL;
+	char src[4096], *at;
+	Graph *g;
+	ck_assert(hw_arch_load(&arch, SRAM, &d) == 0);
+	/* k projected from %q, not from the graph input */
+	snprintf(src, sizeof src, "%s", layer(128, 128, 2, 2, 64, 128, "attention(%qh, %kh, %vh)"));
+	at = strstr(src, "linear(x, wk)");
+	ck_assert_ptr_nonnull(at);
+	memmove(at + 14, at + 13, strlen(at + 13) + 1);
+	memcpy(at, "linear(%q, wk)", 14);
+	g = ir_parse_mem(src, strlen(src), "attn.kir", NULL, IR_PARSE_LOAD_WEIGHTS, &d);
+	ck_assert_msg(g != NULL, "%s", d.msg);
+	ck_assert_int_eq(cc_compile(g, &arch, NULL, &p, NULL, &d), -1);
+	ck_assert_msg(strstr(d.msg, "attn.kir:11:15: error: attention layer: the k projection must "
+	                            "read the graph input"),
+	              "%s", d.msg);
+	ir_free(g);
+	memset(&d, 0, sizeof d);
+	/* an activation between the output projection and the graph output */
+	snprintf(src, sizeof src, "%s", layer(128, 128, 2, 2, 64, 128, "attention(%qh, %kh, %vh)"));
+	at = strstr(src, "  output y = %o");
+	ck_assert_ptr_nonnull(at);
+	snprintf(at, sizeof src - (size_t)(at - src),
+	         "  %%r = relu(%%o) : f32[1, 128, 128]\n  output y = %%r\n}\n");
+	g = ir_parse_mem(src, strlen(src), "attn.kir", NULL, IR_PARSE_LOAD_WEIGHTS, &d);
+	ck_assert_msg(g != NULL, "%s", d.msg);
+	ck_assert_int_eq(cc_compile(g, &arch, NULL, &p, NULL, &d), -1);
+	ck_assert_msg(strstr(d.msg, "attn.kir:22:8:") &&
+	                  strstr(d.msg, "the graph's one output must be the output projection"),
+	              "%s", d.msg);
+	ir_free(g);
+	memset(&d, 0, sizeof d);
+	/* block sizes the attention kernel refuses */
+	snprintf(src, sizeof src, "%s",
+	         layer(128, 128, 2, 2, 64, 128,
+	               "sparse_attention(%qh, %kh, %vh) {blkq = 32, blkk = 24}"));
+	g = ir_parse_mem(src, strlen(src), "attn.kir", NULL, IR_PARSE_LOAD_WEIGHTS, &d);
+	ck_assert_msg(g != NULL, "%s", d.msg);
+	ck_assert_int_eq(cc_compile(g, &arch, NULL, &p, NULL, &d), -1);
+	ck_assert_msg(strstr(d.msg, "must be powers of two"), "%s", d.msg);
+	ir_free(g);
+}
+END_TEST
+
 static const struct {
 	const char *arch;
 	unsigned N, D;
@@ -382,7 +494,8 @@ START_TEST(bad_graphs)
 	Graph *g = parse(src);
 	ck_assert(hw_arch_load(&arch, SRAM, &d) == 0);
 	ck_assert_int_eq(cc_compile(g, &arch, NULL, &p, NULL, &d), -1);
-	ck_assert_msg(strstr(d.msg, "attn.kir:6:8: error: op 'exp' beside attention"), "%s", d.msg);
+	ck_assert_msg(strstr(d.msg, "attn.kir:6:8: error: attention layer: expected transpose"),
+	              "%s", d.msg);
 	ir_free(g);
 	src = "kir 1\ngraph t {\n  input q : f32[1, 1, 64, 64]\n  input k : f32[1, 1, 64, 32]\n  "
 	      "input v : f32[1, 1, 64, 64]\n  %o = attention(q, k, v) : f32[1, 1, 64, 64]\n  "
@@ -417,7 +530,9 @@ START_TEST(cli_run)
 	snprintf(cmd, sizeof cmd, "%s run %s --arch %s", KOLMO_BIN,
 	         SRC("examples/attention/sparse_block.kir"), SRAM);
 	ck_assert_int_eq(run(cmd, &out), 1);
-	ck_assert_msg(strstr(out, "sparse_block.kir:19:9: error: op 'layernorm' beside attention"),
+	ck_assert_msg(strstr(out,
+	                     "sparse_block.kir:20:15: error: attention layer: the q projection "
+	                     "must read the graph input"),
 	              "%s", out);
 	free(out);
 }
@@ -437,6 +552,8 @@ suite(void)
 	tcase_add_test(t, sparse_is_faster);
 	tcase_add_loop_test(t, bad_models, 0, sizeof bad / sizeof *bad);
 	tcase_add_test(t, bad_graphs);
+	tcase_add_loop_test(t, layer_equals_integer_reference, 0, sizeof layers / sizeof *layers);
+	tcase_add_test(t, bad_layers);
 	tcase_add_test(t, cli_run);
 	suite_add_tcase(s, t);
 	return s;

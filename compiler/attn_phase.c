@@ -1,0 +1,397 @@
+/* attn_phase.c: code for the phases of an attention layer around the attention kernel
+ * (attn_proj.c, docs/attention.md "Attention layers").
+ *
+ *   phase 1  q, k, v projections: every core of the chip takes a run of tokens; per projection
+ *            the tile's core 0 reads the matrix from DRAM into the tile memory, and per chunk of
+ *            T tokens each core writes its blocks into its MVMUs nu at a time, runs the chunk's
+ *            tokens through them (i32 partial sums accumulate in the MVMU outputs), adds the
+ *            bias, requantises per channel and stores each head's rows into its DRAM plane.
+ *   barrier  every core of the chip (tile barrier, then the tiles' core 0 report to tile 0
+ *            and wait for its release)
+ *   phase 2  the attention kernel (attn_codegen.c)
+ *   barrier
+ *   phase 3  the output projection, the same way, its input gathered from the heads' planes.
+ *
+ * Registers: r1-r4 operands, r5 first token of the chunk, r6 chunks left, r7 tokens left,
+ * r8 input row, r9 accumulator row, r10 output row, r11 bias, r12 multipliers, r13 dout. */
+#include <string.h>
+
+#include "attn_emit.h"
+
+enum {
+	R_TOK = 5,
+	R_CN = 6,
+	R_I = 7,
+	R_XP = 8,
+	R_AP = 9,
+	R_OP = 10,
+	R_BIAS = 11,
+	R_MULT = 12,
+	R_DOUT = 13,
+	R_T1 = 20,
+	R_T2 = 21,
+};
+
+enum { CH_BAR = 1, CH_UP = 200, CH_DOWN = 201, MAX_T = 64 };
+
+static uint32_t
+gcd(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t t = a % b;
+		a = b, b = t;
+	}
+	return a;
+}
+
+static uint32_t
+align16(uint64_t v)
+{
+	return (uint32_t)((v + 15) & ~(uint64_t)15);
+}
+
+/* Bytes of projection s in DRAM and in the tile memory: blocks, then bias and multipliers. */
+static uint64_t
+proj_bytes(const CcProj *p)
+{
+	return (uint64_t)p->din * p->dout + 8ull * p->dout;
+}
+
+int
+cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1, uint64_t tmem,
+                    Diag *d)
+{
+	const CcAttn *a = m->attn;
+	const HwArch *arch = m->arch;
+	uint32_t R = (uint32_t)arch->mvmu.rows, C = (uint32_t)arch->mvmu.cols, s, u;
+	uint32_t gin = 0, gout = 0, maxin = 0, maxout = 0, prows;
+	uint64_t wmax = 0, need;
+	memset(ph, 0, sizeof *ph);
+	ph->ntiles = (uint32_t)arch->chip.tiles;
+	ph->cpt = (uint32_t)arch->tile.cores;
+	ph->ncall = ph->ntiles * ph->cpt;
+	for (s = 0; s < 4; s++) {
+		gin = gcd(gin, a->pj[s].din), gout = gcd(gout, a->pj[s].dout);
+		maxin = a->pj[s].din > maxin ? a->pj[s].din : maxin;
+		maxout = a->pj[s].dout > maxout ? a->pj[s].dout : maxout;
+		wmax = proj_bytes(&a->pj[s]) > wmax ? proj_bytes(&a->pj[s]) : wmax;
+	}
+	prows = a->blkq > a->blkk ? a->blkq : a->blkk;
+	if (!a->sparse && arch->core.mvmus >= 4) {
+		/* dense attention leaves MVMUs 2 and 3 free: blocks as large as they divide */
+		ph->br = 1, ph->bc = 1;
+		while (ph->br * 2 <= R && gin % (ph->br * 2) == 0)
+			ph->br *= 2;
+		while (ph->bc * 2 <= C && gout % (ph->bc * 2) == 0)
+			ph->bc *= 2;
+		ph->nu = 2, ph->units[0] = 2, ph->units[1] = 3;
+	} else {
+		/* the kernel's MVMUs, at the shape most of them share among those dividing every
+		 * matrix */
+		uint32_t shp[4][2] = {
+		    {a->D, a->blkk}, {a->blkk, a->Dv}, {a->D, a->nk}, {prows, a->D}};
+		uint32_t nunits = a->sparse ? 4 : 2, best = 0, bu;
+		for (bu = 0; bu < nunits; bu++) {
+			uint32_t r = shp[bu][0], c = shp[bu][1], n = 0;
+			if (gin % r || gout % c)
+				continue;
+			for (u = 0; u < nunits; u++)
+				n += shp[u][0] == r && shp[u][1] == c;
+			if (n * r * c > best) {
+				best = n * r * c;
+				ph->br = r, ph->bc = c, ph->nu = 0;
+				for (u = 0; u < nunits; u++)
+					if (shp[u][0] == r && shp[u][1] == c)
+						ph->units[ph->nu++] = u;
+			}
+		}
+		if (!best)
+			return diag_err(d, m->g->file,
+			                "attention layer: no MVMU shape of the attention kernel "
+			                "(D x blkk, blkk x Dv, ...) divides the projections' "
+			                "dimensions (%u and %u)",
+			                gin, gout);
+	}
+	/* tile memory: the largest matrix, each core's staging, the barrier's word at the top */
+	ph->tm_sync = (uint32_t)(tmem - 64);
+	ph->tm_w = 0;
+	ph->tm_stage = align16(wmax);
+	/* scratchpad between sp0 and sp1: bias and multipliers, a block, then per token of the
+	 * chunk an input row, an i32 accumulator row and an output row */
+	ph->sp_bm = align16(sp0);
+	ph->sp_st = align16((uint64_t)ph->sp_bm + 8ull * maxout);
+	ph->sp_x = align16((uint64_t)ph->sp_st + (uint64_t)ph->br * ph->bc);
+	for (ph->T = MAX_T; ph->T >= 1; ph->T /= 2) {
+		uint64_t end = (uint64_t)ph->sp_x + align16((uint64_t)ph->T * maxin) +
+		               align16((uint64_t)ph->T * maxout * 4) + (uint64_t)ph->T * maxout;
+		need = (uint64_t)ph->tm_stage + (uint64_t)ph->cpt * ph->T * (maxin + maxout);
+		if (end <= sp1 && need <= ph->tm_sync &&
+		    ph->T <= (a->N + ph->ncall - 1) / ph->ncall)
+			break;
+		if (ph->T == 1)
+			return diag_err(
+			    d, m->g->file,
+			    "attention layer: one token's projection rows (%u in, %u out) do not "
+			    "fit beside the attention kernel in the scratchpad (%u bytes free) and "
+			    "the tile memory",
+			    maxin, maxout, sp1 > sp0 ? sp1 - sp0 : 0);
+	}
+	ph->sp_acc = align16((uint64_t)ph->sp_x + (uint64_t)ph->T * maxin);
+	ph->sp_out = align16((uint64_t)ph->sp_acc + (uint64_t)ph->T * maxout * 4);
+	return 0;
+}
+
+void
+cc_attn_phases_dram(const CcModel *m, const AttnPhases *ph, KProg *p)
+{
+	const CcAttn *a = m->attn;
+	uint32_t s;
+	for (s = 0; s < 4; s++) {
+		const CcProj *pj = &a->pj[s];
+		uint32_t nrb = pj->din / ph->br, ncb = pj->dout / ph->bc, b, r, j;
+		uint8_t *buf = xcalloc(proj_bytes(pj), 1), *at = buf;
+		/* blocks in row-block-major order, each br x bc row-major (row = input) */
+		for (b = 0; b < nrb * ncb; b++) {
+			uint32_t rb = b / ncb, cb = b % ncb;
+			for (r = 0; r < ph->br; r++)
+				for (j = 0; j < ph->bc; j++)
+					*at++ = (uint8_t)pj->w[(size_t)(cb * ph->bc + j) * pj->din +
+					                       rb * ph->br + r];
+		}
+		memcpy(at, pj->bias, 4ull * pj->dout);
+		memcpy(at + 4ull * pj->dout, pj->mult, 4ull * pj->dout);
+		kprog_add_dram(p, (uint32_t)ph->w0[s], buf, (uint32_t)proj_bytes(pj));
+		free(buf);
+	}
+}
+
+void
+cc_attn_phase_xbars(KCore *kc, const AttnPhases *ph)
+{
+	uint32_t u;
+	for (u = 0; u < ph->nu; u++)
+		if (!kprog_find_xbar(kc, ph->units[u]))
+			kprog_add_xbar(kc, ph->units[u], ph->br, ph->bc, 8, NULL);
+}
+
+/* Every core of the chip: the tile's cores meet, the tiles' core 0 report to tile 0 (a 4-byte
+ * message) and wait for its release, the tile's cores meet again. */
+static void
+gen_gbar(Gen *g, const AttnPhases *ph, uint32_t tile, uint32_t core)
+{
+	uint32_t t;
+	gen_bar(g, CH_BAR);
+	if (core == 0 && ph->ntiles > 1) {
+		li(g, 1, ph->tm_sync);
+		li(g, 3, 4);
+		if (tile) {
+			gen_send(g, 1, 1, 3, 0, CH_UP);
+			gen_recv(g, 0, CH_DOWN);
+		} else {
+			for (t = 1; t < ph->ntiles; t++)
+				gen_recv(g, t, CH_UP);
+			for (t = 1; t < ph->ntiles; t++)
+				gen_send(g, 1, 1, 3, t, CH_DOWN);
+		}
+	}
+	gen_bar(g, CH_BAR);
+}
+
+/* One chunk of Tc tokens (the first in R_TOK) through projection s. */
+static void
+gen_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm_x, uint32_t Tc)
+{
+	const CcProj *pj = &a->pj[s];
+	uint32_t nrb = pj->din / ph->br, ncb = pj->dout / ph->bc, nblk = nrb * ncb, b0, k, h;
+	uint32_t heads = s == 0 ? a->H : a->Hk, dh = s == 2 ? a->Dv : a->D, all = 0;
+	uint32_t tm_o = tm_x + ph->T * pj->din;
+	uint64_t plane = s == 0 ? ph->q0 : s == 1 ? ph->k0 : ph->v0;
+	uint64_t plen = (uint64_t)a->N * dh;
+	int l;
+	for (k = 0; k < ph->nu; k++)
+		all |= 1u << ph->units[k];
+	/* the input rows into the scratchpad */
+	if (s < 3) {
+		li(g, 1, tm_x);
+		ri(g, OP_muli, 2, R_TOK, pj->din);
+		ri(g, OP_addi, 2, 2, (int64_t)ph->x0);
+		xfer(g, OP_dld, 1, 2, Tc * pj->din);
+		wait(g, ISA_WAIT_DMA);
+		li(g, 4, ph->sp_x);
+		r3(g, OP_tld, 4, 1, 3);
+	} else {
+		/* the rows of each head's plane, then token by token into whole rows */
+		for (h = 0; h < a->H; h++) {
+			li(g, 1, tm_x + h * Tc * a->Dv);
+			ri(g, OP_muli, 2, R_TOK, a->Dv);
+			ri(g, OP_addi, 2, 2, (int64_t)(ph->o0 + (uint64_t)h * a->N * a->Dv));
+			xfer(g, OP_dld, 1, 2, Tc * a->Dv);
+		}
+		wait(g, ISA_WAIT_DMA);
+		li(g, R_T1, ph->sp_x);
+		li(g, R_T2, tm_x);
+		li(g, R_I, Tc);
+		l = label(g);
+		place(g, l);
+		for (h = 0; h < a->H; h++) {
+			ri(g, OP_addi, 1, R_T1, (int64_t)h * a->Dv);
+			ri(g, OP_addi, 2, R_T2, (int64_t)h * Tc * a->Dv);
+			xfer(g, OP_tld, 1, 2, a->Dv);
+		}
+		ri(g, OP_addi, R_T1, R_T1, pj->din);
+		ri(g, OP_addi, R_T2, R_T2, a->Dv);
+		branch(g, OP_dbnz, R_I, 0, l);
+	}
+	/* the blocks, nu at a time: write them, run every token of the chunk through them */
+	for (b0 = 0; b0 < nblk; b0 += ph->nu) {
+		uint32_t nb = nblk - b0 < ph->nu ? nblk - b0 : ph->nu;
+		for (k = 0; k < nb; k++) {
+			li(g, 1, ph->sp_st);
+			li(g, 2, (int64_t)(ph->tm_w + (uint64_t)(b0 + k) * ph->br * ph->bc));
+			xfer(g, OP_tld, 1, 2, ph->br * ph->bc);
+			li(g, 4, 0);
+			li(g, 3, ph->br);
+			xw(g, OP_xbw, 4, 1, 3, ph->units[k]);
+			wait(g, 1u << ph->units[k]); /* the block buffer is reused */
+		}
+		li(g, R_I, Tc);
+		li(g, R_XP, ph->sp_x);
+		li(g, R_AP, ph->sp_acc);
+		l = label(g);
+		place(g, l);
+		for (k = 0; k < nb; k++) {
+			uint32_t b = b0 + k, rb = b / ncb, cb = b % ncb, e;
+			for (e = 0; e < k;
+			     e++) /* an earlier block of the pass adds to the same sums */
+				if ((b0 + e) % ncb == cb)
+					wait(g, 1u << ph->units[e]);
+			ri(g, OP_addi, 1, R_AP, (int64_t)cb * ph->bc * 4);
+			ri(g, OP_addi, 2, R_XP, (int64_t)rb * ph->br);
+			mvm(g, 1, 2, ph->units[k], rb > 0);
+		}
+		ri(g, OP_addi, R_XP, R_XP, pj->din);
+		ri(g, OP_addi, R_AP, R_AP, 4 * (int64_t)pj->dout);
+		branch(g, OP_dbnz, R_I, 0, l);
+		wait(g, all);
+	}
+	/* bias, requantisation, each row into its place */
+	li(g, R_I, Tc);
+	li(g, R_AP, ph->sp_acc);
+	li(g, R_OP, ph->sp_out);
+	l = label(g);
+	place(g, l);
+	vx(g, OP_vadd, TY_I32, TY_I32, R_AP, R_AP, R_BIAS, R_DOUT, 0);
+	if (s < 3) {
+		/* head-major: head h of token i at out + (h * Tc + i) * dh */
+		li(g, 4, dh);
+		for (h = 0; h < heads; h++) {
+			ri(g, OP_addi, 1, R_OP, (int64_t)h * Tc * dh);
+			ri(g, OP_addi, 2, R_AP, (int64_t)h * dh * 4);
+			ri(g, OP_addi, 3, R_MULT, (int64_t)h * dh * 4);
+			vx(g, OP_vrq, TY_I8, TY_I32, 1, 2, 3, 4, pj->shift);
+		}
+		ri(g, OP_addi, R_OP, R_OP, dh);
+	} else {
+		vx(g, OP_vrq, TY_I8, TY_I32, R_OP, R_AP, R_MULT, R_DOUT, pj->shift);
+		ri(g, OP_addi, R_OP, R_OP, pj->dout);
+	}
+	ri(g, OP_addi, R_AP, R_AP, 4 * (int64_t)pj->dout);
+	branch(g, OP_dbnz, R_I, 0, l);
+	/* out to DRAM through the tile memory */
+	li(g, 1, ph->sp_out);
+	li(g, 2, tm_o);
+	xfer(g, OP_tst, 1, 2, Tc * pj->dout);
+	if (s < 3) {
+		for (h = 0; h < heads; h++) {
+			li(g, 1, tm_o + h * Tc * dh);
+			ri(g, OP_muli, 2, R_TOK, dh);
+			ri(g, OP_addi, 2, 2, (int64_t)(plane + h * plen));
+			xfer(g, OP_dst, 1, 2, Tc * dh);
+		}
+	} else {
+		ri(g, OP_muli, 1, R_TOK, pj->dout);
+		ri(g, OP_addi, 1, 1, (int64_t)ph->y0);
+		xfer(g, OP_dst, 2, 1, Tc * pj->dout);
+	}
+	wait(g, ISA_WAIT_DMA);
+}
+
+/* Projection s on core (tile, core): its tokens [t0, t1) in chunks. */
+static void
+gen_proj(KCore *kc, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tile, uint32_t core)
+{
+	const CcProj *pj = &a->pj[s];
+	uint32_t c = tile * ph->cpt + core;
+	uint32_t t0 = (uint32_t)((uint64_t)c * a->N / ph->ncall);
+	uint32_t t1 = (uint32_t)((uint64_t)(c + 1) * a->N / ph->ncall);
+	uint32_t nfull = (t1 - t0) / ph->T, rem = (t1 - t0) % ph->T;
+	uint32_t tm_x, maxio = 0, k;
+	Gen g;
+	memset(&g, 0, sizeof g);
+	g.kc = kc;
+	for (k = 0; k < 4; k++)
+		if (a->pj[k].din + a->pj[k].dout > maxio)
+			maxio = a->pj[k].din + a->pj[k].dout;
+	tm_x = ph->tm_stage + core * ph->T * maxio;
+	if (core == 0) {
+		li(&g, 1, ph->tm_w);
+		li(&g, 2, (int64_t)ph->w0[s]);
+		xfer(&g, OP_dld, 1, 2, (uint32_t)proj_bytes(pj));
+		wait(&g, ISA_WAIT_DMA);
+	}
+	gen_bar(&g, CH_BAR);
+	li(&g, R_BIAS, ph->sp_bm);
+	li(&g, R_MULT, ph->sp_bm + 4 * pj->dout);
+	li(&g, 2, (int64_t)(ph->tm_w + (uint64_t)pj->din * pj->dout));
+	xfer(&g, OP_tld, R_BIAS, 2, 8 * pj->dout);
+	li(&g, R_DOUT, pj->dout);
+	li(&g, R_TOK, t0);
+	if (nfull) {
+		int l = label(&g);
+		li(&g, R_CN, nfull);
+		place(&g, l);
+		gen_chunk(&g, a, ph, s, tm_x, ph->T);
+		ri(&g, OP_addi, R_TOK, R_TOK, ph->T);
+		branch(&g, OP_dbnz, R_CN, 0, l);
+	}
+	if (rem)
+		gen_chunk(&g, a, ph, s, tm_x, rem);
+	gen_bar(&g, CH_BAR); /* the tile's matrix is replaced next */
+	resolve(&g);
+}
+
+/* Projection s on (tile, core) under the symbol of its result. */
+static void
+gen_proj_sym(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t s, uint32_t tile,
+             uint32_t core)
+{
+	const Graph *gr = m->g;
+	uint32_t pc = kc->ncode;
+	gen_proj(kc, m->attn, ph, s, tile, core);
+	kprog_add_sym(p, gr->tensors[gr->nodes[m->attn->pj[s].node].out[0]].name, tile, core, pc,
+	              kc->ncode - pc);
+}
+
+void
+cc_attn_gen_in(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t tile,
+               uint32_t core)
+{
+	uint32_t s;
+	Gen g;
+	for (s = 0; s < 3; s++)
+		gen_proj_sym(p, kc, m, ph, s, tile, core);
+	memset(&g, 0, sizeof g);
+	g.kc = kc;
+	gen_gbar(&g, ph, tile, core);
+}
+
+void
+cc_attn_gen_out(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t tile,
+                uint32_t core)
+{
+	Gen g;
+	memset(&g, 0, sizeof g);
+	g.kc = kc;
+	gen_gbar(&g, ph, tile, core);
+	gen_proj_sym(p, kc, m, ph, 3, tile, core);
+}

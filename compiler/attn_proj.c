@@ -1,0 +1,299 @@
+/* attn_proj.c: the projections of an attention layer (docs/attention.md, "Attention layers").
+ *
+ *   x [1, N, Dm] -> linear (wq, bq) -> reshape [1, N, H, D]  -> transpose [0, 2, 1, 3] -> q
+ *                -> linear (wk, bk) -> reshape [1, N, Hk, D] -> transpose               -> k
+ *                -> linear (wv, bv) -> reshape [1, N, Hk, Dv] -> transpose              -> v
+ *   attention (q, k, v) -> transpose [0, 2, 1, 3] -> reshape [1, N, H Dv] -> linear (wo, bo) -> y
+ *
+ * Check and formats: x is i8 at the input range's scale; each weight matrix is quantised per
+ * output channel; q, k and v share one scale (the attention kernel's), calibrated on a seeded
+ * draw of tokens in the input range; the output projection is calibrated on the value rows
+ * (attention rows are convex mixes of them). The integer reference of one projection is here
+ * too; the code is attn_phase.c. */
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "attn.h"
+
+static int proj_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+proj_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (loc.line)
+		return diag_at(d, m->g->file, (int)loc.line, (int)loc.col,
+		               diag_src_line(m->g->src, (int)loc.line), "%s", msg);
+	return diag_err(d, m->g->file, "%s", msg);
+}
+
+/* The node reading tensor t, when exactly one does; else IR_NONE. */
+static IrNodeId
+sole_consumer(const Graph *g, IrTensorId t)
+{
+	IrNodeId found = IR_NONE;
+	uint32_t i, k;
+	for (i = 0; i < g->nnodes; i++)
+		for (k = 0; k < g->nodes[i].nin; k++)
+			if (g->nodes[i].in[k] == t) {
+				if (found != IR_NONE && found != i)
+					return IR_NONE;
+				found = i;
+			}
+	return found;
+}
+
+static int
+is_head_perm(const Graph *g, IrNodeId n)
+{
+	const IrAttr *p = ir_attr(g, n, "perm");
+	return p && p->n == 4 && p->ints[0] == 0 && p->ints[1] == 2 && p->ints[2] == 1 &&
+	       p->ints[3] == 3;
+}
+
+/* Node n must be op `op` (with the head permutation, for transpose); a located error if not. */
+static int
+want(const CcModel *m, IrNodeId n, IrLoc at, unsigned op, const char *role, Diag *d)
+{
+	const Graph *g = m->g;
+	if (n == IR_NONE || g->nodes[n].op != op || (op == IR_OP_transpose && !is_head_perm(g, n)))
+		return proj_error(
+		    m, n == IR_NONE ? at : g->nodes[n].loc, d,
+		    "attention layer: expected %s%s here (%s), the pattern x -> linear -> reshape "
+		    "-> transpose [0, 2, 1, 3] -> attention -> transpose -> reshape -> linear",
+		    ir_ops[op].name, op == IR_OP_transpose ? " [0, 2, 1, 3]" : "", role);
+	return 0;
+}
+
+/* Quantise linear node n into p: weights per output channel, bias at the accumulator scale,
+ * multipliers from s_in to s_out. */
+static int
+quant_proj(CcModel *m, IrNodeId n, CcProj *p, Diag *d)
+{
+	Graph *g = m->g;
+	const IrNode *nd = &g->nodes[n];
+	const float *w = ir_weight_data(g, nd->in[1], d), *b = NULL;
+	double mmax = 0, *sw;
+	uint32_t o, i;
+	if (!w)
+		return -1;
+	if (nd->nin > 2 && !(b = ir_weight_data(g, nd->in[2], d)))
+		return -1;
+	sw = xcalloc(p->dout, sizeof *sw);
+	p->w = arena_alloc(m->arena, (size_t)p->dout * p->din);
+	p->bias = arena_alloc(m->arena, sizeof(int32_t) * p->dout);
+	p->mult = arena_alloc(m->arena, sizeof(int32_t) * p->dout);
+	for (o = 0; o < p->dout; o++) {
+		double mx = 0, bq;
+		for (i = 0; i < p->din; i++)
+			mx = fmax(mx, fabs(w[(size_t)o * p->din + i]));
+		sw[o] = mx > 0 ? mx / 127.0 : 1.0;
+		for (i = 0; i < p->din; i++)
+			p->w[(size_t)o * p->din + i] =
+			    (int8_t)lround(w[(size_t)o * p->din + i] / sw[o]);
+		bq = b ? floor(b[o] / (p->s_in * sw[o]) + 0.5) : 0;
+		if (fabs(bq) > 1e9) {
+			double sa = p->s_in * sw[o];
+			free(sw);
+			return proj_error(m, nd->loc, d,
+			                  "bias %g of channel %u is out of range at the "
+			                  "accumulator's scale %g",
+			                  b[o], o, sa);
+		}
+		p->bias[o] = (int32_t)bq;
+		mmax = fmax(mmax, p->s_in * sw[o] / p->s_out);
+	}
+	p->shift = mmax > 0 ? (uint32_t)fmin(62, fmax(0, floor(log2(2147483647.0 / mmax)))) : 0;
+	for (o = 0; o < p->dout; o++)
+		p->mult[o] =
+		    (int32_t)floor(p->s_in * sw[o] / p->s_out * (double)(1ull << p->shift) + 0.5);
+	free(sw);
+	return 0;
+}
+
+/* max |x . W^T + b| over the rows of x (rows x din floats) */
+static double
+float_amax(Graph *g, const IrNode *nd, const float *x, uint32_t rows, uint32_t din, uint32_t dout,
+           Diag *d)
+{
+	const float *w = ir_weight_data(g, nd->in[1], d);
+	const float *b = nd->nin > 2 ? ir_weight_data(g, nd->in[2], d) : NULL;
+	double mx = 0;
+	uint32_t r, o, i;
+	for (r = 0; r < rows; r++)
+		for (o = 0; o < dout; o++) {
+			double s = b ? b[o] : 0;
+			for (i = 0; i < din; i++)
+				s += (double)x[(size_t)r * din + i] * w[(size_t)o * din + i];
+			mx = fmax(mx, fabs(s));
+		}
+	return mx;
+}
+
+enum { CALIB_ROWS = 128 };
+
+int
+cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
+{
+	Graph *g = m->g;
+	const IrNode *at = &g->nodes[a->node];
+	IrNodeId lin[4], n;
+	uint32_t s, i, ninputs = 0, heads[3] = {a->H, a->Hk, a->Hk}, dims[3] = {a->D, a->D, a->Dv};
+	IrTensorId t;
+	float *x, *v;
+	double amax, lo = m->opt.input_lo, hi = m->opt.input_hi;
+	uint64_t seed = m->opt.seed ^ 0x63616c6962ull;
+	/* q, k, v: transpose <- reshape <- linear <- the one graph input */
+	for (s = 0; s < 3; s++) {
+		const IrNode *tr, *rs;
+		n = g->tensors[at->in[s]].producer;
+		if (want(m, n, at->inloc[s], IR_OP_transpose, "before attention", d))
+			return -1;
+		tr = &g->nodes[n];
+		n = g->tensors[tr->in[0]].producer;
+		if (want(m, n, tr->loc, IR_OP_reshape, "before the transpose", d))
+			return -1;
+		rs = &g->nodes[n];
+		n = g->tensors[rs->in[0]].producer;
+		if (want(m, n, rs->loc, IR_OP_linear, "the projection", d))
+			return -1;
+		lin[s] = n;
+		t = g->nodes[n].in[0];
+		if (g->tensors[t].kind != IR_INPUT)
+			return proj_error(m, g->nodes[n].inloc[0], d,
+			                  "attention layer: the %c projection must read the graph "
+			                  "input",
+			                  "qkv"[s]);
+		if (s && t != a->tx)
+			return proj_error(
+			    m, g->nodes[n].inloc[0], d,
+			    "attention layer: q, k and v must project the same input");
+		a->tx = t;
+		if (g->tensors[rs->out[0]].type.dim[2] != (int64_t)heads[s] ||
+		    g->tensors[rs->out[0]].type.dim[3] != (int64_t)dims[s])
+			return proj_error(m, rs->loc, d,
+			                  "attention layer: the %c reshape must split the heads as "
+			                  "[1, N, %u, %u]",
+			                  "qkv"[s], heads[s], dims[s]);
+	}
+	/* the output: transpose -> reshape -> linear -> the graph's output */
+	{
+		const IrNode *tr, *rs;
+		n = sole_consumer(g, a->to);
+		if (want(m, n, at->loc, IR_OP_transpose, "after attention", d))
+			return -1;
+		tr = &g->nodes[n];
+		n = sole_consumer(g, tr->out[0]);
+		if (want(m, n, tr->loc, IR_OP_reshape, "after the transpose", d))
+			return -1;
+		rs = &g->nodes[n];
+		n = sole_consumer(g, rs->out[0]);
+		if (want(m, n, rs->loc, IR_OP_linear, "the output projection", d))
+			return -1;
+		if (g->nodes[n].in[0] != rs->out[0])
+			return proj_error(m, g->nodes[n].loc, d,
+			                  "attention layer: the output projection must read the "
+			                  "attention result");
+		lin[3] = n;
+		a->ty = g->nodes[n].out[0];
+	}
+	if (g->noutputs != 1 || g->outputs[0].t != a->ty)
+		return proj_error(m, g->nodes[lin[3]].loc, d,
+		                  "attention layer: the graph's one output must be the output "
+		                  "projection's result");
+	for (i = 0; i < g->ntensors; i++)
+		ninputs += g->tensors[i].kind == IR_INPUT;
+	if (ninputs != 1)
+		return proj_error(m, at->loc, d, "attention layer: the graph has one input, x");
+	if (g->nnodes != 13)
+		for (i = 0; i < g->nnodes; i++) {
+			int known = i == a->node;
+			for (s = 0; s < 4; s++)
+				known |= i == lin[s];
+			if (!known && g->nodes[i].op != IR_OP_reshape &&
+			    g->nodes[i].op != IR_OP_transpose)
+				return proj_error(
+				    m, g->nodes[i].loc, d,
+				    "op '%s' in an attention layer: the compiler lowers the "
+				    "projections, attention and the output projection only",
+				    ir_ops[g->nodes[i].op].name);
+		}
+	{
+		const IrType *tx = &g->tensors[a->tx].type;
+		if (tx->rank != 3 || tx->dim[0] != 1 || tx->dim[1] != (int64_t)a->N || a->B != 1 ||
+		    a->M != a->N)
+			return proj_error(m, g->tensors[a->tx].loc, d,
+			                  "attention layer: x must be [1, N, Dm] with N the query "
+			                  "and key length (self-attention, batch 1)");
+		for (s = 0; s < 4; s++) {
+			const IrType *ty = &g->tensors[g->nodes[lin[s]].out[0]].type;
+			a->pj[s].node = lin[s];
+			a->pj[s].din = (uint32_t)g->tensors[g->nodes[lin[s]].in[0]].type.dim[2];
+			a->pj[s].dout = (uint32_t)ty->dim[2];
+		}
+	}
+	/* formats: calibrate q, k, v and y on a seeded draw of tokens in the input range */
+	{
+		uint32_t rows = a->N < CALIB_ROWS ? a->N : CALIB_ROWS, dm = a->pj[0].din;
+		uint32_t dv = a->pj[2].dout;
+		amax = fmax(fabs(lo), fabs(hi));
+		a->s_x = (amax > 0 ? amax : 1) / 127.0;
+		x = xmalloc(sizeof(float) * rows * dm);
+		for (i = 0; i < rows * dm; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			x[i] = (float)(lo + (hi - lo) * (double)(seed >> 11) / 9007199254740992.0);
+		}
+		amax = 0;
+		for (s = 0; s < 3; s++)
+			amax = fmax(
+			    amax, float_amax(g, &g->nodes[lin[s]], x, rows, dm, a->pj[s].dout, d));
+		a->s_in = (amax > 0 ? amax : 1) / 127.0;
+		/* the value rows, through the output projection */
+		v = xmalloc(sizeof(float) * rows * dv);
+		{
+			const IrNode *nv = &g->nodes[lin[2]];
+			const float *w = ir_weight_data(g, nv->in[1], d);
+			const float *b = nv->nin > 2 ? ir_weight_data(g, nv->in[2], d) : NULL;
+			uint32_t r, o;
+			for (r = 0; r < rows; r++)
+				for (o = 0; o < dv; o++) {
+					double sum = b ? b[o] : 0;
+					for (i = 0; i < dm; i++)
+						sum += (double)x[(size_t)r * dm + i] *
+						       w[(size_t)o * dm + i];
+					v[(size_t)r * dv + o] = (float)sum;
+				}
+		}
+		amax = float_amax(g, &g->nodes[lin[3]], v, rows, dv, a->pj[3].dout, d);
+		free(x), free(v);
+		for (s = 0; s < 4; s++) {
+			a->pj[s].s_in = s < 3 ? a->s_x : a->s_in;
+			a->pj[s].s_out = s < 3 ? a->s_in : (amax > 0 ? amax : 1) / 127.0;
+			if (quant_proj(m, lin[s], &a->pj[s], d))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+void
+cc_attn_proj_qref(const CcProj *p, const int32_t *x, uint32_t rows, int32_t *y)
+{
+	uint32_t r, o, i;
+	for (r = 0; r < rows; r++)
+		for (o = 0; o < p->dout; o++) {
+			int64_t acc = 0;
+			for (i = 0; i < p->din; i++)
+				acc += (int64_t)x[(size_t)r * p->din + i] *
+				       p->w[(size_t)o * p->din + i];
+			acc = cc_sat(cc_sat(acc, TY_I32) + (int64_t)p->bias[o], TY_I32);
+			y[(size_t)r * p->dout + o] =
+			    cc_sat(cc_rshift_round(acc * p->mult[o], p->shift), TY_I8);
+		}
+}
