@@ -63,7 +63,7 @@ cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1
 {
 	const CcAttn *a = m->attn;
 	const HwArch *arch = m->arch;
-	uint32_t R = (uint32_t)arch->mvmu.rows, C = (uint32_t)arch->mvmu.cols, s, u;
+	uint32_t s, u;
 	uint32_t gin = 0, gout = 0, maxin = 0, maxout = 0, prows;
 	uint64_t wmax = 0, need;
 	memset(ph, 0, sizeof *ph);
@@ -77,28 +77,26 @@ cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1
 		wmax = proj_bytes(&a->pj[s]) > wmax ? proj_bytes(&a->pj[s]) : wmax;
 	}
 	prows = a->blkq > a->blkk ? a->blkq : a->blkk;
-	if (!a->sparse && arch->core.mvmus >= 4) {
-		/* dense attention leaves MVMUs 2 and 3 free: blocks as large as they divide */
-		ph->br = 1, ph->bc = 1;
-		while (ph->br * 2 <= R && gin % (ph->br * 2) == 0)
-			ph->br *= 2;
-		while (ph->bc * 2 <= C && gout % (ph->bc * 2) == 0)
-			ph->bc *= 2;
-		ph->nu = 2, ph->units[0] = 2, ph->units[1] = 3;
-	} else {
+	{
 		/* the kernel's MVMUs, at the shape most of them share among those dividing every
-		 * matrix */
+		 * matrix (dense attention leaves MVMUs 2 and 3 free: they take MVMU 0's shape).
+		 * Many small blocks beat few large ones: the MVMUs work in parallel, and an MVM's
+		 * time grows with its columns. */
 		uint32_t shp[4][2] = {
 		    {a->D, a->blkk}, {a->blkk, a->Dv}, {a->D, a->nk}, {prows, a->D}};
-		uint32_t nunits = a->sparse ? 4 : 2, best = 0, bu;
+		uint32_t nunits = arch->core.mvmus < 4 ? (uint32_t)arch->core.mvmus : 4, best = 0,
+		         bu;
+		if (!a->sparse)
+			memcpy(shp[2], shp[0], sizeof shp[0]),
+			    memcpy(shp[3], shp[0], sizeof shp[0]);
 		for (bu = 0; bu < nunits; bu++) {
 			uint32_t r = shp[bu][0], c = shp[bu][1], n = 0;
 			if (gin % r || gout % c)
 				continue;
 			for (u = 0; u < nunits; u++)
 				n += shp[u][0] == r && shp[u][1] == c;
-			if (n * r * c > best) {
-				best = n * r * c;
+			if (n > best) {
+				best = n;
 				ph->br = r, ph->bc = c, ph->nu = 0;
 				for (u = 0; u < nunits; u++)
 					if (shp[u][0] == r && shp[u][1] == c)

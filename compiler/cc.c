@@ -53,6 +53,8 @@ cc_mem_estimate(const Graph *g, const CcOptions *o)
 {
 	uint64_t weights = 0, acts = 0, samples = o->calib ? o->ncalib : o->nsynth;
 	uint32_t t;
+	if (cc_is_attention(g))
+		samples = 1; /* the attention pipeline holds one copy of each tensor */
 	for (t = 0; t < g->ntensors; t++) {
 		uint64_t n = (uint64_t)ir_type_elems(&g->tensors[t].type);
 		if (g->tensors[t].kind == IR_WEIGHT)
