@@ -39,6 +39,28 @@ typedef struct CcProj {
 	double s_in, s_out;
 } CcProj;
 
+/* The layer norm before the projections (pre-norm; attn_proj.c, attn_norm.c), per token of W:
+ *   mean = (sum x * recip + 2^(rsh-1)) >> rsh;  xc = x - mean;  v = sum xc^2 + eps
+ *   S = isqrt(v << p);  R = round(2^30 / S);  t = round(xc * R >> ta)
+ *   y = sat8(round(t * g[i] >> gsh) + b[i])                                        */
+typedef struct CcNorm {
+	IrNodeId node;
+	uint32_t W, rsh, p, ta, gsh;
+	int32_t recip, eps;
+	int32_t *g, *b; /* W each */
+	double s_in, s_out;
+} CcNorm;
+
+/* The residual add after the output projection: y = sat8(round((a ma + b mb) >> 16)), a the
+ * layer's input x, b the projection's output. */
+typedef struct CcAdd {
+	IrNodeId node;
+	int32_t ma, mb;
+	double s_out;
+} CcAdd;
+
+enum { ATTN_ADD_SHIFT = 16 };
+
 typedef struct CcAttn {
 	IrNodeId node;
 	IrLoc loc;
@@ -59,6 +81,9 @@ typedef struct CcAttn {
 	CcProj pj[4]; /* q, k, v, o */
 	IrTensorId tx, ty;
 	double s_x;
+	int has_norm, has_add; /* y = x + proj(attention(proj(norm(x)))) */
+	CcNorm norm;
+	CcAdd add;
 } CcAttn;
 
 /* ceil(log2 v): the shift of a block mean (block sizes are powers of two) */
@@ -83,6 +108,15 @@ int cc_attn_check(CcModel *m, Diag *d);
 int cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d);
 /* cc_attn_proj_qref: projection p of the integer reference: x (rows x din) -> y (rows x dout) */
 void cc_attn_proj_qref(const CcProj *p, const int32_t *x, uint32_t rows, int32_t *y);
+/* cc_attn_norm_quant: the formats of a->norm (node, W, s_in, s_out set) from the layer norm's
+ * gamma, beta and eps. 0 or -1 with d. */
+int cc_attn_norm_quant(CcModel *m, CcNorm *n, Diag *d);
+/* cc_attn_norm_qref / cc_attn_add_qref: the integer layer norm of rows x W values; the residual
+ * add of rows x W values */
+void cc_attn_norm_qref(const CcNorm *n, const int32_t *x, uint32_t rows, int32_t *y);
+void cc_attn_add_qref(const CcAdd *ad, const int32_t *a, const int32_t *b, uint64_t n, int32_t *y);
+/* cc_isqrt: floor(sqrt(v)) by the bit-by-bit method the program runs (v >= 0) */
+int64_t cc_isqrt(int64_t v);
 /* cc_attn_dump: the model's shapes, blocks, mask and formats (cc_model_dump, -d). */
 void cc_attn_dump(const CcModel *m, FILE *f);
 /* cc_attn_codegen: the program of every core. */

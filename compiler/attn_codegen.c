@@ -479,14 +479,26 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	memset(&ph, 0, sizeof ph);
 	if (a->proj) {
 		uint32_t s2;
+		uint64_t rowsz = (uint64_t)a->N * a->pj[3].dout;
 		ph.y0 = align64(end);
-		end = ph.y0 + (uint64_t)a->N * a->pj[3].dout;
+		end = ph.y0 + rowsz;
 		for (s2 = 0; s2 < 4; s2++) {
 			ph.w0[s2] = align64(end);
 			end = ph.w0[s2] + (uint64_t)a->pj[s2].din * a->pj[s2].dout +
 			      8ull * a->pj[s2].dout;
 		}
+		if (a->has_norm) {
+			ph.wn = align64(end);
+			ph.h0 = align64(ph.wn + 8ull * a->norm.W);
+			end = ph.h0 + (uint64_t)a->N * a->norm.W;
+		}
+		if (a->has_add) {
+			ph.p0 = align64(end);
+			end = ph.p0 + rowsz;
+		}
 		ph.q0 = q0, ph.k0 = k0, ph.v0 = v0, ph.o0 = o0;
+		ph.xin0 = a->has_norm ? ph.h0 : ph.x0;
+		ph.yout0 = a->has_add ? ph.p0 : ph.y0;
 	}
 	dq = a->D > a->Dv ? a->D : a->Dv;
 	stage = a->blkq * dq + a->blkk * a->D + a->blkk * a->Dv;
@@ -528,8 +540,6 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		/* the phases use the kernel's working buffers: between the Q block and the
 		 * constants after them, on every core */
 		Spad lo, hi;
-		uint64_t y0 = ph.y0, w0[4];
-		memcpy(w0, ph.w0, sizeof w0);
 		spad_map(a, (nitems + ncores - 1) / ncores, 0, &hi);
 		spad_map(a, nitems / ncores, 0, &lo);
 		if (cc_attn_phases_plan(m, &ph, hi.qb, a->sparse ? lo.onesq : lo.pooltab, tmem + 64,
@@ -537,8 +547,6 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			free(heads);
 			return -1;
 		}
-		ph.y0 = y0, ph.q0 = q0, ph.k0 = k0, ph.v0 = v0, ph.o0 = o0;
-		memcpy(ph.w0, w0, sizeof w0);
 		cc_attn_phases_dram(m, &ph, p);
 	}
 	/* Cores tile by tile; core c takes items [c * nitems / ncores, ...). A tile's cores split
@@ -660,7 +668,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			put(&g, &(Insn){.op = OP_halt});
 		}
 		add_io(p, m->g, a->tx, KDIR_IN, 0, a->s_x);
-		add_io(p, m->g, a->ty, KDIR_OUT, (uint32_t)ph.y0, a->pj[3].s_out);
+		add_io(p, m->g, a->ty, KDIR_OUT, (uint32_t)ph.y0, m->out_scale);
 		return 0;
 	}
 	add_io(p, m->g, a->tq, KDIR_IN, (uint32_t)q0, a->s_in);

@@ -185,10 +185,12 @@ gen_recv(Gen *g, unsigned tile, unsigned chan)
 typedef struct AttnPhases {
 	uint32_t ntiles, cpt, ncall; /* tiles, cores per tile, cores of the chip */
 	uint32_t br, bc, nu, units[4];
-	uint32_t T;                       /* tokens per chunk */
-	uint64_t x0, y0, q0, k0, v0, o0;  /* DRAM: x, y, and the attention tensors */
-	uint64_t w0[4];                   /* DRAM: each projection's blocks, bias, multipliers */
-	uint32_t tm_w, tm_stage, tm_sync; /* tile memory */
+	uint32_t T;                      /* tokens per chunk */
+	uint64_t x0, y0, q0, k0, v0, o0; /* DRAM: x, y, and the attention tensors */
+	uint64_t h0, p0;      /* DRAM: the layer norm's output, the output projection's */
+	uint64_t xin0, yout0; /* DRAM: the projections' input and output */
+	uint64_t w0[4], wn;   /* DRAM: each projection's blocks, bias, multipliers; gamma, beta */
+	uint32_t tm_w, tm_stage, tm_sync;            /* tile memory */
 	uint32_t sp_bm, sp_st, sp_x, sp_acc, sp_out; /* scratchpad */
 } AttnPhases;
 

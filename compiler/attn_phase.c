@@ -57,6 +57,21 @@ proj_bytes(const CcProj *p)
 	return (uint64_t)p->din * p->dout + 8ull * p->dout;
 }
 
+/* Bytes of tile-memory staging per token and core: the widest step's rows in and out. */
+static uint32_t
+stage_width(const CcAttn *a)
+{
+	uint32_t w = 0, k;
+	for (k = 0; k < 4; k++)
+		if (a->pj[k].din + a->pj[k].dout > w)
+			w = a->pj[k].din + a->pj[k].dout;
+	if (a->has_add && 3 * a->pj[3].dout > w)
+		w = 3 * a->pj[3].dout;
+	if (a->has_norm && 2 * a->norm.W > w)
+		w = 2 * a->norm.W;
+	return w;
+}
+
 int
 cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1, uint64_t tmem,
                     Diag *d)
@@ -66,7 +81,6 @@ cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1
 	uint32_t s, u;
 	uint32_t gin = 0, gout = 0, maxin = 0, maxout = 0, prows;
 	uint64_t wmax = 0, need;
-	memset(ph, 0, sizeof *ph);
 	ph->ntiles = (uint32_t)arch->chip.tiles;
 	ph->cpt = (uint32_t)arch->tile.cores;
 	ph->ncall = ph->ntiles * ph->cpt;
@@ -117,12 +131,19 @@ cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1
 	/* scratchpad between sp0 and sp1: bias and multipliers, a block, then per token of the
 	 * chunk an input row, an i32 accumulator row and an output row */
 	ph->sp_bm = align16(sp0);
+	if (a->has_norm && a->norm.W > maxout)
+		maxout = a->norm.W; /* gamma, beta; the norm's i32 row */
+	if (a->has_add && 2 * a->pj[3].dout > maxout)
+		maxout = 2 * a->pj[3].dout; /* the add's two i32 rows */
+	if (a->has_add && a->pj[3].dout > maxin)
+		maxin = a->pj[3].dout;
 	ph->sp_st = align16((uint64_t)ph->sp_bm + 8ull * maxout);
 	ph->sp_x = align16((uint64_t)ph->sp_st + (uint64_t)ph->br * ph->bc);
 	for (ph->T = MAX_T; ph->T >= 1; ph->T /= 2) {
 		uint64_t end = (uint64_t)ph->sp_x + align16((uint64_t)ph->T * maxin) +
-		               align16((uint64_t)ph->T * maxout * 4) + (uint64_t)ph->T * maxout;
-		need = (uint64_t)ph->tm_stage + (uint64_t)ph->cpt * ph->T * (maxin + maxout);
+		               align16((uint64_t)ph->T * maxout * 4 + 16) +
+		               (uint64_t)ph->T * maxout;
+		need = (uint64_t)ph->tm_stage + (uint64_t)ph->cpt * ph->T * stage_width(a);
 		if (end <= sp1 && need <= ph->tm_sync &&
 		    ph->T <= (a->N + ph->ncall - 1) / ph->ncall)
 			break;
@@ -135,7 +156,7 @@ cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1
 			    maxin, maxout, sp1 > sp0 ? sp1 - sp0 : 0);
 	}
 	ph->sp_acc = align16((uint64_t)ph->sp_x + (uint64_t)ph->T * maxin);
-	ph->sp_out = align16((uint64_t)ph->sp_acc + (uint64_t)ph->T * maxout * 4);
+	ph->sp_out = align16((uint64_t)ph->sp_acc + (uint64_t)ph->T * maxout * 4 + 16);
 	return 0;
 }
 
@@ -160,6 +181,10 @@ cc_attn_phases_dram(const CcModel *m, const AttnPhases *ph, KProg *p)
 		memcpy(at + 4ull * pj->dout, pj->mult, 4ull * pj->dout);
 		kprog_add_dram(p, (uint32_t)ph->w0[s], buf, (uint32_t)proj_bytes(pj));
 		free(buf);
+	}
+	if (a->has_norm) {
+		kprog_add_dram(p, (uint32_t)ph->wn, a->norm.g, 4 * a->norm.W);
+		kprog_add_dram(p, (uint32_t)ph->wn + 4 * a->norm.W, a->norm.b, 4 * a->norm.W);
 	}
 }
 
@@ -212,7 +237,7 @@ gen_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm
 	if (s < 3) {
 		li(g, 1, tm_x);
 		ri(g, OP_muli, 2, R_TOK, pj->din);
-		ri(g, OP_addi, 2, 2, (int64_t)ph->x0);
+		ri(g, OP_addi, 2, 2, (int64_t)ph->xin0);
 		xfer(g, OP_dld, 1, 2, Tc * pj->din);
 		wait(g, ISA_WAIT_DMA);
 		li(g, 4, ph->sp_x);
@@ -308,10 +333,195 @@ gen_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm
 		}
 	} else {
 		ri(g, OP_muli, 1, R_TOK, pj->dout);
-		ri(g, OP_addi, 1, 1, (int64_t)ph->y0);
+		ri(g, OP_addi, 1, 1, (int64_t)ph->yout0);
 		xfer(g, OP_dst, 2, 1, Tc * pj->dout);
 	}
 	wait(g, ISA_WAIT_DMA);
+}
+
+/* The tile memory staging of core `core`. */
+static uint32_t
+stage_of(const CcAttn *a, const AttnPhases *ph, uint32_t core)
+{
+	return ph->tm_stage + core * ph->T * stage_width(a);
+}
+
+typedef void ChunkFn(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm_x,
+                     uint32_t Tc);
+
+/* Core (tile, core)'s tokens [t0, t1) in chunks of T (R_TOK the first token of each). */
+static void
+gen_tokens(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t tile, uint32_t core, uint32_t s,
+           uint32_t tm_x, ChunkFn *chunk)
+{
+	uint32_t c = tile * ph->cpt + core;
+	uint32_t t0 = (uint32_t)((uint64_t)c * a->N / ph->ncall);
+	uint32_t t1 = (uint32_t)((uint64_t)(c + 1) * a->N / ph->ncall);
+	uint32_t nfull = (t1 - t0) / ph->T, rem = (t1 - t0) % ph->T;
+	li(g, R_TOK, t0);
+	if (nfull) {
+		int l = label(g);
+		li(g, R_CN, nfull);
+		place(g, l);
+		chunk(g, a, ph, s, tm_x, ph->T);
+		ri(g, OP_addi, R_TOK, R_TOK, ph->T);
+		branch(g, OP_dbnz, R_CN, 0, l);
+	}
+	if (rem)
+		chunk(g, a, ph, s, tm_x, rem);
+}
+
+/* Rows [R_TOK, R_TOK + Tc) of width w at DRAM base into the scratchpad at sp, through the tile
+ * memory at tm. */
+static void
+load_rows(Gen *g, uint64_t base, uint32_t w, uint32_t tm, uint32_t sp, uint32_t Tc)
+{
+	li(g, 1, tm);
+	ri(g, OP_muli, 2, R_TOK, w);
+	ri(g, OP_addi, 2, 2, (int64_t)base);
+	xfer(g, OP_dld, 1, 2, Tc * w);
+	wait(g, ISA_WAIT_DMA);
+	li(g, 4, sp);
+	r3(g, OP_tld, 4, 1, 3);
+}
+
+/* And back: Tc rows at sp to DRAM base. */
+static void
+store_rows(Gen *g, uint64_t base, uint32_t w, uint32_t tm, uint32_t sp, uint32_t Tc)
+{
+	li(g, 1, sp);
+	li(g, 2, tm);
+	xfer(g, OP_tst, 1, 2, Tc * w);
+	ri(g, OP_muli, 1, R_TOK, w);
+	ri(g, OP_addi, 1, 1, (int64_t)base);
+	r3(g, OP_dst, 2, 1, 3);
+	wait(g, ISA_WAIT_DMA);
+}
+
+enum { R_SUM = 14, R_V = 15, R_RES = 16, R_BIT = 17, R_K = 18, R_TT = 19 };
+
+/* Layer norm of Tc rows of x into h (attn.h, CcNorm); the scratchpad word after the i32 row
+ * takes the reciprocal. */
+static void
+chunk_norm(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm_x, uint32_t Tc)
+{
+	const CcNorm *n = &a->norm;
+	uint32_t W = n->W, xc = ph->sp_acc, word = ph->sp_acc + 4 * W;
+	int l = label(g), lsq = label(g), lelse = label(g), lnext = label(g);
+	(void)s;
+	load_rows(g, ph->x0, W, tm_x, ph->sp_x, Tc);
+	li(g, R_I, Tc);
+	li(g, R_XP, ph->sp_x);
+	li(g, R_OP, ph->sp_out);
+	place(g, l);
+	li(g, 4, W);
+	vx(g, OP_vredsum, TY_I8, TY_I8, R_SUM, R_XP, 0, 4, 0);
+	li(g, 2, n->recip);
+	r3(g, OP_mul, R_SUM, R_SUM, 2);
+	ri(g, OP_addi, R_SUM, R_SUM, 1 << (n->rsh - 1));
+	ri(g, OP_srai, R_SUM, R_SUM, n->rsh);
+	r3(g, OP_sub, R_SUM, 0, R_SUM); /* -mean */
+	li(g, 1, xc);
+	vx(g, OP_vmov, TY_I32, TY_I8, 1, R_XP, 0, 4, 0);
+	vx(g, OP_vadds, TY_I32, TY_I32, 1, 1, R_SUM, 4, 0);
+	vx(g, OP_vdot, TY_I32, TY_I32, R_V, 1, 1, 4, 0);
+	ri(g, OP_addi, R_V, R_V, n->eps);
+	ri(g, OP_slli, R_V, R_V, n->p);
+	/* S = isqrt(v), bit by bit */
+	li(g, R_RES, 0);
+	li(g, R_BIT, 1 << 30);
+	li(g, R_K, 16);
+	place(g, lsq);
+	r3(g, OP_add, R_TT, R_RES, R_BIT);
+	branch(g, OP_blt, R_V, R_TT, lelse);
+	r3(g, OP_sub, R_V, R_V, R_TT);
+	ri(g, OP_srli, R_RES, R_RES, 1);
+	r3(g, OP_add, R_RES, R_RES, R_BIT);
+	branch(g, OP_jmp, 0, 0, lnext);
+	place(g, lelse);
+	ri(g, OP_srli, R_RES, R_RES, 1);
+	place(g, lnext);
+	ri(g, OP_srli, R_BIT, R_BIT, 2);
+	branch(g, OP_dbnz, R_K, 0, lsq);
+	/* R = round(2^30 / S) */
+	ri(g, OP_sw, R_RES, 0, word);
+	li(g, 2, word);
+	li(g, 3, 1);
+	vx(g, OP_vrecip, TY_I32, TY_I32, 2, 2, 0, 3, 30);
+	ri(g, OP_lw, R_RES, 0, word);
+	/* y = sat8(round(round(xc R >> ta) g >> gsh) + b) */
+	li(g, 2, ph->sp_bm);
+	li(g, 3, ph->sp_bm + 4 * W);
+	vx(g, OP_vmuls, TY_I32, TY_I32, 1, 1, R_RES, 4, n->ta);
+	vx(g, OP_vmul, TY_I32, TY_I32, 1, 1, 2, 4, n->gsh);
+	vx(g, OP_vadd, TY_I32, TY_I32, 1, 1, 3, 4, 0);
+	vx(g, OP_vmov, TY_I8, TY_I32, R_OP, 1, 0, 4, 0);
+	ri(g, OP_addi, R_XP, R_XP, W);
+	ri(g, OP_addi, R_OP, R_OP, W);
+	branch(g, OP_dbnz, R_I, 0, l);
+	store_rows(g, ph->h0, W, tm_x + ph->T * W, ph->sp_out, Tc);
+}
+
+/* The residual add of Tc rows: y = x + p, requantised (attn.h, CcAdd). */
+static void
+chunk_add(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm_x, uint32_t Tc)
+{
+	uint32_t W = a->pj[3].dout, ra = ph->sp_acc, rb = ph->sp_acc + 4 * W;
+	int l = label(g);
+	(void)s;
+	load_rows(g, ph->x0, W, tm_x, ph->sp_x, Tc);
+	load_rows(g, ph->p0, W, tm_x + ph->T * W, ph->sp_out, Tc);
+	li(g, R_I, Tc);
+	li(g, R_XP, ph->sp_x);
+	li(g, R_OP, ph->sp_out);
+	li(g, 1, ra);
+	li(g, 2, rb);
+	li(g, 4, W);
+	li(g, R_SUM, a->add.ma);
+	li(g, R_V, a->add.mb);
+	li(g, R_K, 1);
+	place(g, l);
+	vx(g, OP_vmov, TY_I32, TY_I8, 1, R_XP, 0, 4, 0);
+	vx(g, OP_vmuls, TY_I32, TY_I32, 1, 1, R_SUM, 4, 0);
+	vx(g, OP_vmov, TY_I32, TY_I8, 2, R_OP, 0, 4, 0);
+	vx(g, OP_vmuls, TY_I32, TY_I32, 2, 2, R_V, 4, 0);
+	vx(g, OP_vadd, TY_I32, TY_I32, 1, 1, 2, 4, 0);
+	vx(g, OP_vrqs, TY_I8, TY_I32, R_XP, 1, R_K, 4, ATTN_ADD_SHIFT);
+	ri(g, OP_addi, R_XP, R_XP, W);
+	ri(g, OP_addi, R_OP, R_OP, W);
+	branch(g, OP_dbnz, R_I, 0, l);
+	store_rows(g, ph->y0, W, tm_x + 2 * ph->T * W, ph->sp_x, Tc);
+}
+
+/* A token-wise step without weights of its own (layer norm, residual add) on (tile, core),
+ * the norm's gamma and beta read into the scratchpad first. */
+static void
+gen_step(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t tile, uint32_t core,
+         int norm)
+{
+	const CcAttn *a = m->attn;
+	const Graph *gr = m->g;
+	uint32_t pc = kc->ncode;
+	Gen g;
+	memset(&g, 0, sizeof g);
+	g.kc = kc;
+	if (norm) {
+		if (core == 0) {
+			li(&g, 1, ph->tm_w);
+			li(&g, 2, (int64_t)ph->wn);
+			xfer(&g, OP_dld, 1, 2, 8 * a->norm.W);
+			wait(&g, ISA_WAIT_DMA);
+		}
+		gen_bar(&g, CH_BAR);
+		li(&g, 1, ph->sp_bm);
+		li(&g, 2, ph->tm_w);
+		xfer(&g, OP_tld, 1, 2, 8 * a->norm.W);
+		gen_bar(&g, CH_BAR); /* the tile memory is reused next */
+	}
+	gen_tokens(&g, a, ph, tile, core, 0, stage_of(a, ph, core), norm ? chunk_norm : chunk_add);
+	resolve(&g);
+	kprog_add_sym(p, gr->tensors[gr->nodes[norm ? a->norm.node : a->add.node].out[0]].name,
+	              tile, core, pc, kc->ncode - pc);
 }
 
 /* Projection s on core (tile, core): its tokens [t0, t1) in chunks. */
@@ -319,18 +529,9 @@ static void
 gen_proj(KCore *kc, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tile, uint32_t core)
 {
 	const CcProj *pj = &a->pj[s];
-	uint32_t c = tile * ph->cpt + core;
-	uint32_t t0 = (uint32_t)((uint64_t)c * a->N / ph->ncall);
-	uint32_t t1 = (uint32_t)((uint64_t)(c + 1) * a->N / ph->ncall);
-	uint32_t nfull = (t1 - t0) / ph->T, rem = (t1 - t0) % ph->T;
-	uint32_t tm_x, maxio = 0, k;
 	Gen g;
 	memset(&g, 0, sizeof g);
 	g.kc = kc;
-	for (k = 0; k < 4; k++)
-		if (a->pj[k].din + a->pj[k].dout > maxio)
-			maxio = a->pj[k].din + a->pj[k].dout;
-	tm_x = ph->tm_stage + core * ph->T * maxio;
 	if (core == 0) {
 		li(&g, 1, ph->tm_w);
 		li(&g, 2, (int64_t)ph->w0[s]);
@@ -343,17 +544,7 @@ gen_proj(KCore *kc, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t 
 	li(&g, 2, (int64_t)(ph->tm_w + (uint64_t)pj->din * pj->dout));
 	xfer(&g, OP_tld, R_BIAS, 2, 8 * pj->dout);
 	li(&g, R_DOUT, pj->dout);
-	li(&g, R_TOK, t0);
-	if (nfull) {
-		int l = label(&g);
-		li(&g, R_CN, nfull);
-		place(&g, l);
-		gen_chunk(&g, a, ph, s, tm_x, ph->T);
-		ri(&g, OP_addi, R_TOK, R_TOK, ph->T);
-		branch(&g, OP_dbnz, R_CN, 0, l);
-	}
-	if (rem)
-		gen_chunk(&g, a, ph, s, tm_x, rem);
+	gen_tokens(&g, a, ph, tile, core, s, stage_of(a, ph, core), gen_chunk);
 	gen_bar(&g, CH_BAR); /* the tile's matrix is replaced next */
 	resolve(&g);
 }
@@ -376,6 +567,8 @@ cc_attn_gen_in(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint
 {
 	uint32_t s;
 	Gen g;
+	if (m->attn->has_norm)
+		gen_step(p, kc, m, ph, tile, core, 1);
 	for (s = 0; s < 3; s++)
 		gen_proj_sym(p, kc, m, ph, s, tile, core);
 	memset(&g, 0, sizeof g);
@@ -392,4 +585,6 @@ cc_attn_gen_out(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uin
 	g.kc = kc;
 	gen_gbar(&g, ph, tile, core);
 	gen_proj_sym(p, kc, m, ph, 3, tile, core);
+	if (m->attn->has_add)
+		gen_step(p, kc, m, ph, tile, core, 0);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "attn.h"
+#include "interp.h"
 
 static int proj_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -117,27 +118,6 @@ quant_proj(CcModel *m, IrNodeId n, CcProj *p, Diag *d)
 	return 0;
 }
 
-/* max |x . W^T + b| over the rows of x (rows x din floats) */
-static double
-float_amax(Graph *g, const IrNode *nd, const float *x, uint32_t rows, uint32_t din, uint32_t dout,
-           Diag *d)
-{
-	const float *w = ir_weight_data(g, nd->in[1], d);
-	const float *b = nd->nin > 2 ? ir_weight_data(g, nd->in[2], d) : NULL;
-	double mx = 0;
-	uint32_t r, o, i;
-	for (r = 0; r < rows; r++)
-		for (o = 0; o < dout; o++) {
-			double s = b ? b[o] : 0;
-			for (i = 0; i < din; i++)
-				s += (double)x[(size_t)r * din + i] * w[(size_t)o * din + i];
-			mx = fmax(mx, fabs(s));
-		}
-	return mx;
-}
-
-enum { CALIB_ROWS = 128 };
-
 int
 cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 {
@@ -145,9 +125,9 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 	const IrNode *at = &g->nodes[a->node];
 	IrNodeId lin[4], n;
 	uint32_t s, i, ninputs = 0, heads[3] = {a->H, a->Hk, a->Hk}, dims[3] = {a->D, a->D, a->Dv};
-	IrTensorId t;
-	float *x, *v;
-	double amax, lo = m->opt.input_lo, hi = m->opt.input_hi;
+	IrTensorId t, th = IR_NONE;
+	float *x;
+	double amax, lo = m->opt.input_lo, hi = m->opt.input_hi, *am;
 	uint64_t seed = m->opt.seed ^ 0x63616c6962ull;
 	/* q, k, v: transpose <- reshape <- linear <- the one graph input */
 	for (s = 0; s < 3; s++) {
@@ -165,16 +145,24 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 			return -1;
 		lin[s] = n;
 		t = g->nodes[n].in[0];
-		if (g->tensors[t].kind != IR_INPUT)
-			return proj_error(m, g->nodes[n].inloc[0], d,
-			                  "attention layer: the %c projection must read the graph "
-			                  "input",
-			                  "qkv"[s]);
-		if (s && t != a->tx)
+		if (g->tensors[t].kind != IR_INPUT) {
+			/* pre-norm: a layer norm of the graph input */
+			IrNodeId ln = g->tensors[t].producer;
+			if (ln == IR_NONE || g->nodes[ln].op != IR_OP_layernorm ||
+			    g->tensors[g->nodes[ln].in[0]].kind != IR_INPUT)
+				return proj_error(
+				    m, g->nodes[n].inloc[0], d,
+				    "attention layer: the %c projection must read the "
+				    "graph input or its layer norm",
+				    "qkv"[s]);
+			a->has_norm = 1, a->norm.node = ln;
+		}
+		if (s && t != th)
 			return proj_error(
 			    m, g->nodes[n].inloc[0], d,
 			    "attention layer: q, k and v must project the same input");
-		a->tx = t;
+		th = t;
+		a->tx = a->has_norm ? g->nodes[a->norm.node].in[0] : t;
 		if (g->tensors[rs->out[0]].type.dim[2] != (int64_t)heads[s] ||
 		    g->tensors[rs->out[0]].type.dim[3] != (int64_t)dims[s])
 			return proj_error(m, rs->loc, d,
@@ -202,18 +190,37 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 			                  "attention result");
 		lin[3] = n;
 		a->ty = g->nodes[n].out[0];
+		/* a residual add of the layer's input */
+		n = sole_consumer(g, a->ty);
+		if (n != IR_NONE && g->nodes[n].op == IR_OP_add &&
+		    ((g->nodes[n].in[0] == a->tx) + (g->nodes[n].in[1] == a->tx)) == 1) {
+			a->has_add = 1, a->add.node = n;
+			a->ty = g->nodes[n].out[0];
+		}
 	}
+	for (n = 0; n < g->nnodes; n++)
+		if (g->nodes[n].nin && (g->nodes[n].in[0] == a->ty ||
+		                        (g->nodes[n].nin > 1 && g->nodes[n].in[1] == a->ty)))
+			break;
+	if (n < g->nnodes)
+		return proj_error(m, g->nodes[n].loc, d,
+		                  "op '%s' after the attention layer: the compiler lowers "
+		                  "x -> [layernorm ->] projections -> attention -> output "
+		                  "projection [-> + x]; what follows (a transformer block's "
+		                  "feed-forward) is not lowered with it yet",
+		                  ir_ops[g->nodes[n].op].name);
 	if (g->noutputs != 1 || g->outputs[0].t != a->ty)
 		return proj_error(m, g->nodes[lin[3]].loc, d,
 		                  "attention layer: the graph's one output must be the output "
-		                  "projection's result");
+		                  "projection's result (or the residual add of it and x)");
 	for (i = 0; i < g->ntensors; i++)
 		ninputs += g->tensors[i].kind == IR_INPUT;
 	if (ninputs != 1)
 		return proj_error(m, at->loc, d, "attention layer: the graph has one input, x");
-	if (g->nnodes != 13)
+	if (g->nnodes != 13 + (uint32_t)a->has_norm + (uint32_t)a->has_add)
 		for (i = 0; i < g->nnodes; i++) {
-			int known = i == a->node;
+			int known = i == a->node || (a->has_norm && i == a->norm.node) ||
+			            (a->has_add && i == a->add.node);
 			for (s = 0; s < 4; s++)
 				known |= i == lin[s];
 			if (!known && g->nodes[i].op != IR_OP_reshape &&
@@ -238,46 +245,57 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 			a->pj[s].dout = (uint32_t)ty->dim[2];
 		}
 	}
-	/* formats: calibrate q, k, v and y on a seeded draw of tokens in the input range */
+	if (a->has_add && g->tensors[a->ty].type.dim[2] != (int64_t)a->pj[3].dout)
+		return proj_error(m, g->nodes[a->add.node].loc, d,
+		                  "attention layer: the residual add must keep the output's width");
+	/* formats: every tensor's range from the float interpreter on a seeded draw of x in the
+	 * input range */
 	{
-		uint32_t rows = a->N < CALIB_ROWS ? a->N : CALIB_ROWS, dm = a->pj[0].din;
-		uint32_t dv = a->pj[2].dout;
+		uint32_t nx = a->N * a->pj[0].din;
+		const float *in[1];
 		amax = fmax(fabs(lo), fabs(hi));
 		a->s_x = (amax > 0 ? amax : 1) / 127.0;
-		x = xmalloc(sizeof(float) * rows * dm);
-		for (i = 0; i < rows * dm; i++) {
+		x = xmalloc(sizeof(float) * nx);
+		for (i = 0; i < nx; i++) {
 			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 			x[i] = (float)(lo + (hi - lo) * (double)(seed >> 11) / 9007199254740992.0);
 		}
+		am = xcalloc(g->ntensors, sizeof *am);
+		in[0] = x;
+		if (cc_interp_amax(g, in, am, d)) {
+			free(x), free(am);
+			return -1;
+		}
+		free(x);
+#define SCALE(t) ((am[t] > 0 ? am[t] : 1.0) / 127.0)
 		amax = 0;
 		for (s = 0; s < 3; s++)
-			amax = fmax(
-			    amax, float_amax(g, &g->nodes[lin[s]], x, rows, dm, a->pj[s].dout, d));
+			amax = fmax(amax, am[g->nodes[lin[s]].out[0]]);
 		a->s_in = (amax > 0 ? amax : 1) / 127.0;
-		/* the value rows, through the output projection */
-		v = xmalloc(sizeof(float) * rows * dv);
-		{
-			const IrNode *nv = &g->nodes[lin[2]];
-			const float *w = ir_weight_data(g, nv->in[1], d);
-			const float *b = nv->nin > 2 ? ir_weight_data(g, nv->in[2], d) : NULL;
-			uint32_t r, o;
-			for (r = 0; r < rows; r++)
-				for (o = 0; o < dv; o++) {
-					double sum = b ? b[o] : 0;
-					for (i = 0; i < dm; i++)
-						sum += (double)x[(size_t)r * dm + i] *
-						       w[(size_t)o * dm + i];
-					v[(size_t)r * dv + o] = (float)sum;
-				}
-		}
-		amax = float_amax(g, &g->nodes[lin[3]], v, rows, dv, a->pj[3].dout, d);
-		free(x), free(v);
-		for (s = 0; s < 4; s++) {
-			a->pj[s].s_in = s < 3 ? a->s_x : a->s_in;
-			a->pj[s].s_out = s < 3 ? a->s_in : (amax > 0 ? amax : 1) / 127.0;
-			if (quant_proj(m, lin[s], &a->pj[s], d))
+		if (a->has_norm) {
+			a->norm.W = a->pj[0].din;
+			a->norm.s_in = a->s_x;
+			a->norm.s_out = SCALE(g->nodes[a->norm.node].out[0]);
+			if (cc_attn_norm_quant(m, &a->norm, d)) {
+				free(am);
 				return -1;
+			}
 		}
+		for (s = 0; s < 4; s++) {
+			a->pj[s].s_in = s < 3 ? (a->has_norm ? a->norm.s_out : a->s_x) : a->s_in;
+			a->pj[s].s_out = s < 3 ? a->s_in : SCALE(g->nodes[lin[3]].out[0]);
+			if (quant_proj(m, lin[s], &a->pj[s], d)) {
+				free(am);
+				return -1;
+			}
+		}
+		if (a->has_add) {
+			a->add.s_out = SCALE(a->ty);
+			a->add.ma = (int32_t)floor(a->s_x / a->add.s_out * 65536.0 + 0.5);
+			a->add.mb = (int32_t)floor(a->pj[3].s_out / a->add.s_out * 65536.0 + 0.5);
+		}
+#undef SCALE
+		free(am);
 	}
 	return 0;
 }

@@ -203,6 +203,7 @@ to_heads(const int32_t *x, uint32_t rows, uint32_t heads, uint32_t dh, int32_t *
 static int
 attn_layer(const CcModel *m, const int32_t *x, int32_t *y)
 {
+	const int32_t *x0 = x;
 	const CcAttn *a = m->attn;
 	size_t nq = (size_t)a->N * a->H * a->D, nk = (size_t)a->N * a->Hk * a->D,
 	       nv = (size_t)a->N * a->Hk * a->Dv, no = (size_t)a->N * a->H * a->Dv;
@@ -211,6 +212,12 @@ attn_layer(const CcModel *m, const int32_t *x, int32_t *y)
 	                                                    : nv));
 	int32_t *qkv = xmalloc(sizeof(int32_t) * (nq + nk + nv)),
 	        *o = xmalloc(sizeof(int32_t) * no);
+	int32_t *h = NULL;
+	if (a->has_norm) {
+		h = xmalloc(sizeof(int32_t) * (size_t)a->N * a->norm.W);
+		cc_attn_norm_qref(&a->norm, x, a->N, h);
+		x = h;
+	}
 	cc_attn_proj_qref(&a->pj[0], x, a->N, tok);
 	to_heads(tok, a->N, a->H, a->D, qkv, 0);
 	cc_attn_proj_qref(&a->pj[1], x, a->N, tok);
@@ -219,8 +226,15 @@ attn_layer(const CcModel *m, const int32_t *x, int32_t *y)
 	to_heads(tok, a->N, a->Hk, a->Dv, qkv + nq + nk, 0);
 	attn_core(m, qkv, o);
 	to_heads(tok, a->N, a->H, a->Dv, o, 1);
-	cc_attn_proj_qref(&a->pj[3], tok, a->N, y);
-	free(tok), free(qkv), free(o);
+	if (a->has_add) {
+		size_t n = (size_t)a->N * a->pj[3].dout;
+		int32_t *pr = xmalloc(sizeof(int32_t) * n);
+		cc_attn_proj_qref(&a->pj[3], tok, a->N, pr);
+		cc_attn_add_qref(&a->add, x0, pr, n, y);
+		free(pr);
+	} else
+		cc_attn_proj_qref(&a->pj[3], tok, a->N, y);
+	free(tok), free(qkv), free(o), free(h);
 	return 0;
 }
 

@@ -658,8 +658,22 @@ node(Ctx *c, IrNodeId id, Diag *d)
 	}
 }
 
+static int interp(Graph *g, const float *const *inputs, float **outputs, double *amax, Diag *d);
+
 int
 cc_interp(Graph *g, const float *const *inputs, float **outputs, Diag *d)
+{
+	return interp(g, inputs, outputs, NULL, d);
+}
+
+int
+cc_interp_amax(Graph *g, const float *const *inputs, double *amax, Diag *d)
+{
+	return interp(g, inputs, NULL, amax, d);
+}
+
+static int
+interp(Graph *g, const float *const *inputs, float **outputs, double *amax, Diag *d)
 {
 	Ctx c;
 	uint32_t i, k = 0;
@@ -689,7 +703,13 @@ cc_interp(Graph *g, const float *const *inputs, float **outputs, Diag *d)
 			r = -1;
 			goto out;
 		}
-	for (i = 0; i < g->noutputs; i++) {
+	for (i = 0; amax && i < g->ntensors; i++) {
+		int64_t n = elems(&g->tensors[i].type), e;
+		amax[i] = 0;
+		for (e = 0; c.val[i] && e < n; e++)
+			amax[i] = fmax(amax[i], fabs(c.val[i][e]));
+	}
+	for (i = 0; outputs && i < g->noutputs; i++) {
 		int64_t n = elems(&g->tensors[g->outputs[i].t].type);
 		outputs[i] = malloc(sizeof(float) * (size_t)(n ? n : 1));
 		memcpy(outputs[i], c.val[g->outputs[i].t], sizeof(float) * (size_t)n);

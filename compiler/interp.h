@@ -10,6 +10,8 @@
 /* cc_interp: evaluate g. inputs[i] holds the i-th input tensor (in tensor order), outputs[k] gets
  * a malloc'd array for graph output k (free each with free()). Returns 0 or -1 with d. */
 int cc_interp(Graph *g, const float *const *inputs, float **outputs, Diag *d);
+/* cc_interp_amax: evaluate g and record max |value| of every tensor in amax[ntensors]. */
+int cc_interp_amax(Graph *g, const float *const *inputs, double *amax, Diag *d);
 
 /* cc_block_mask_ref: SpargeAttn stage 1 on one head: q [N, D], k [M, D] -> mask [nq, nk] (0/1).
  * mode 0 top-k (rho), 1 top-p (tau), 2 hybrid (union). */

@@ -35,7 +35,11 @@ enum {
 	AP_TAKEN,
 	AP_QKV, /* attention layer: q, k, v head planes (i32) */
 	AP_OH,  /* attention layer: the attention output's head planes (i32) */
-	AP_W,   /* + 3 s: projection s's weights (i8), bias, multipliers (i32) */
+	AP_NG,  /* attention layer: the layer norm's gamma, beta (i32) */
+	AP_NB,
+	AP_H,  /* attention layer: the layer norm's output (i32) */
+	AP_PO, /* attention layer: the output projection's output before the residual add (i32) */
+	AP_W,  /* + 3 s: projection s's weights (i8), bias, multipliers (i32) */
 	AP_COUNT = AP_W + 12
 };
 
@@ -392,6 +396,83 @@ emit_proj(Acg *g, uint32_t s, LLVMValueRef src, int from_heads, LLVMValueRef dst
 	cg_loop_end(c, &lr);
 }
 
+/* The layer norm of the rows of x into h (attn.h, CcNorm). */
+static void
+emit_norm(Acg *g, LLVMValueRef x, LLVMValueRef h)
+{
+	Cg *c = g->c;
+	const CcNorm *n = &g->a->norm;
+	LLVMValueRef pg = cg_param(c, LLVMGetParam(c->fn, 2), AP_NG, c->p32);
+	LLVMValueRef pb = cg_param(c, LLVMGetParam(c->fn, 2), AP_NB, c->p32);
+	LLVMValueRef sum = cg_var(c, c->i64, "sum"), vv = cg_var(c, c->i64, "var");
+	LLVMValueRef res = cg_var(c, c->i64, "res"), bit = cg_var(c, c->i64, "bit");
+	LLVMValueRef r, i, row, mean, xc, ge, tmp, S, R, t, u;
+	CgLoop lr, li, lk;
+	r = cg_loop_begin(c, &lr, K(g, 0), K(g, g->a->N));
+	row = cg_mul(c, r, K(g, n->W));
+	LLVMBuildStore(c->b, K(g, 0), sum);
+	LLVMBuildStore(c->b, K(g, 0), vv);
+	i = cg_loop_begin(c, &li, K(g, 0), K(g, n->W));
+	LLVMBuildStore(c->b, cg_add(c, get(g, sum), ci_ld32(c, x, cg_add(c, row, i))), sum);
+	cg_loop_end(c, &li);
+	mean = LLVMBuildAShr(c->b,
+	                     cg_add(c, cg_mul(c, ci_sat(c, get(g, sum), TY_I32), K(g, n->recip)),
+	                            K(g, (int64_t)1 << (n->rsh - 1))),
+	                     K(g, n->rsh), "");
+	i = cg_loop_begin(c, &li, K(g, 0), K(g, n->W));
+	xc = ci_sub(c, ci_ld32(c, x, cg_add(c, row, i)), mean);
+	LLVMBuildStore(c->b, cg_add(c, get(g, vv), cg_mul(c, xc, xc)), vv);
+	cg_loop_end(c, &li);
+	LLVMBuildStore(c->b,
+	               LLVMBuildShl(c->b, cg_add(c, ci_sat(c, get(g, vv), TY_I32), K(g, n->eps)),
+	                            K(g, n->p), ""),
+	               vv);
+	/* S = isqrt(v), bit by bit (cc_isqrt) */
+	LLVMBuildStore(c->b, K(g, 0), res);
+	LLVMBuildStore(c->b, K(g, (int64_t)1 << 30), bit);
+	cg_loop_begin(c, &lk, K(g, 0), K(g, 16));
+	tmp = cg_add(c, get(g, res), get(g, bit));
+	ge = ci_icmp(c, LLVMIntSGE, get(g, vv), tmp);
+	LLVMBuildStore(c->b, ci_sel(c, ge, ci_sub(c, get(g, vv), tmp), get(g, vv)), vv);
+	LLVMBuildStore(c->b,
+	               ci_sel(c, ge,
+	                      cg_add(c, LLVMBuildAShr(c->b, get(g, res), K(g, 1), ""), get(g, bit)),
+	                      LLVMBuildAShr(c->b, get(g, res), K(g, 1), "")),
+	               res);
+	LLVMBuildStore(c->b, LLVMBuildAShr(c->b, get(g, bit), K(g, 2), ""), bit);
+	cg_loop_end(c, &lk);
+	S = get(g, res);
+	/* R = round(2^30 / S), the maximum for 0 */
+	R = ci_sel(c, ci_icmp(c, LLVMIntEQ, S, K(g, 0)), K(g, INT32_MAX),
+	           LLVMBuildSDiv(
+	               c->b, cg_add(c, K(g, (int64_t)1 << 30), LLVMBuildSDiv(c->b, S, K(g, 2), "")),
+	               ci_sel(c, ci_icmp(c, LLVMIntEQ, S, K(g, 0)), K(g, 1), S), ""));
+	i = cg_loop_begin(c, &li, K(g, 0), K(g, n->W));
+	xc = ci_sub(c, ci_ld32(c, x, cg_add(c, row, i)), mean);
+	t = ci_sat(c, ci_rshift_round(c, cg_mul(c, xc, R), n->ta), TY_I32);
+	u = ci_sat(c, ci_rshift_round(c, cg_mul(c, t, ci_ld32(c, pg, i)), n->gsh), TY_I32);
+	ci_st32(c, h, cg_add(c, row, i),
+	        ci_sat(c, ci_sat(c, cg_add(c, u, ci_ld32(c, pb, i)), TY_I32), TY_I8));
+	cg_loop_end(c, &li);
+	cg_loop_end(c, &lr);
+}
+
+/* y = sat8(round((a ma + b mb) >> 16)) over n elements (attn.h, CcAdd). */
+static void
+emit_add(Acg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef y, uint64_t n)
+{
+	Cg *c = g->c;
+	const CcAdd *ad = &g->a->add;
+	CgLoop l;
+	LLVMValueRef i = cg_loop_begin(c, &l, K(g, 0), K(g, (int64_t)n));
+	LLVMValueRef A = ci_sat(c, cg_mul(c, ci_ld32(c, a, i), K(g, ad->ma)), TY_I32);
+	LLVMValueRef B = ci_sat(c, cg_mul(c, ci_ld32(c, b, i), K(g, ad->mb)), TY_I32);
+	ci_st32(c, y, i,
+	        ci_sat(c, ci_rshift_round(c, ci_sat(c, cg_add(c, A, B), TY_I32), ATTN_ADD_SHIFT),
+	               TY_I8));
+	cg_loop_end(c, &l);
+}
+
 int
 ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 {
@@ -412,7 +493,7 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	r->out = xcalloc(1, sizeof(RefIo));
 	if (a->proj) {
 		io(m, a->tx, m->g->tensors[a->tx].name, a->s_x, r->in);
-		io(m, a->ty, m->g->outputs[0].name, a->pj[3].s_out, r->out);
+		io(m, a->ty, m->g->outputs[0].name, m->out_scale, r->out);
 	} else {
 		io(m, a->tq, "q|k|v", a->s_in, r->in);
 		r->in->elems = m->in_len;
@@ -435,6 +516,13 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 		r->params[AP_QKV] =
 		    own(r, 4 * (qtot + ktot + (uint64_t)a->B * a->Hk * a->M * a->Dv));
 		r->params[AP_OH] = own(r, 4 * (size_t)a->B * a->H * a->N * a->Dv);
+		if (a->has_norm) {
+			r->params[AP_NG] = (void *)a->norm.g;
+			r->params[AP_NB] = (void *)a->norm.b;
+			r->params[AP_H] = own(r, 4 * (size_t)a->N * a->norm.W);
+		}
+		if (a->has_add)
+			r->params[AP_PO] = own(r, 4 * (size_t)a->N * a->pj[3].dout);
 		for (s2 = 0; s2 < 4; s2++) {
 			r->params[AP_W + 3 * s2] = (void *)a->pj[s2].w;
 			r->params[AP_W + 3 * s2 + 1] = (void *)a->pj[s2].bias;
@@ -454,6 +542,11 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	if (a->proj) {
 		/* the projections into head planes; the kernel reads and writes the scratch */
 		LLVMValueRef x = g.in;
+		if (a->has_norm) {
+			LLVMValueRef h = cg_param(c, LLVMGetParam(c->fn, 2), AP_H, c->p32);
+			emit_norm(&g, x, h);
+			x = h;
+		}
 		g.in = cg_param(c, LLVMGetParam(c->fn, 2), AP_QKV, c->p32);
 		emit_proj(&g, 0, x, 0, g.in, a->D);
 		emit_proj(&g, 1, x, 0,
@@ -504,7 +597,12 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	cg_loop_end(c, &lr);
 	cg_loop_end(c, &lq);
 	cg_loop_end(c, &lbh);
-	if (a->proj)
+	if (a->proj && a->has_add) {
+		LLVMValueRef po = cg_param(c, LLVMGetParam(c->fn, 2), AP_PO, c->p32);
+		emit_proj(&g, 3, g.out, 1, po, 0);
+		emit_add(&g, LLVMGetParam(c->fn, 0), po, LLVMGetParam(c->fn, 1),
+		         (uint64_t)a->N * a->pj[3].dout);
+	} else if (a->proj)
 		emit_proj(&g, 3, g.out, 1, LLVMGetParam(c->fn, 1), 0);
 	LLVMBuildRetVoid(c->b);
 	return 0;
