@@ -259,7 +259,9 @@ cc_attn_check(CcModel *m, Diag *d)
 		m->in_len = a->N * a->pj[0].din;
 		m->out_len = a->N * a->pj[3].dout;
 		m->in_scale = a->s_x;
-		m->out_scale = a->has_add ? a->add.s_out : a->pj[3].s_out;
+		m->out_scale = a->has_ffn   ? a->add2.s_out
+		               : a->has_add ? a->add.s_out
+		                            : a->pj[3].s_out;
 	} else {
 		m->in_len = a->B * a->H * a->N * a->D + a->B * a->Hk * a->M * (a->D + a->Dv);
 		m->out_len = a->B * a->H * a->N * a->Dv;

@@ -84,6 +84,13 @@ typedef struct CcAttn {
 	int has_norm, has_add; /* y = x + proj(attention(proj(norm(x)))) */
 	CcNorm norm;
 	CcAdd add;
+	/* A transformer block's feed-forward after that (attn_ffn.c): h = norm2(r), f = the
+	 * layers (the chain compiler's formats, ccint.h) on h, y = r + f, r the layer's output */
+	int has_ffn;
+	CcNorm norm2;
+	CcAdd add2;
+	uint32_t nff;
+	struct CcLayer *ff;
 } CcAttn;
 
 /* ceil(log2 v): the shift of a block mean (block sizes are powers of two) */
@@ -108,6 +115,11 @@ int cc_attn_check(CcModel *m, Diag *d);
 int cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d);
 /* cc_attn_proj_qref: projection p of the integer reference: x (rows x din) -> y (rows x dout) */
 void cc_attn_proj_qref(const CcProj *p, const int32_t *x, uint32_t rows, int32_t *y);
+/* cc_attn_ffn_check: the feed-forward after the residual add (a->ty): its pattern and formats,
+ * am the calibrated max |value| of every tensor. 0, or -1 with d. */
+int cc_attn_ffn_check(CcModel *m, CcAttn *a, const double *am, Diag *d);
+/* cc_attn_ffn_qref: the integer feed-forward on rows x W values of r -> y */
+void cc_attn_ffn_qref(const CcModel *m, const int32_t *r, int32_t *y);
 /* cc_attn_norm_quant: the formats of a->norm (node, W, s_in, s_out set) from the layer norm's
  * gamma, beta and eps. 0 or -1 with d. */
 int cc_attn_norm_quant(CcModel *m, CcNorm *n, Diag *d);

@@ -496,6 +496,18 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			ph.p0 = align64(end);
 			end = ph.p0 + rowsz;
 		}
+		ph.r0 = ph.y0; /* the layer's output, unless a feed-forward follows */
+		if (a->has_ffn) {
+			uint32_t i2;
+			ph.r0 = align64(end);
+			ph.h20 = align64(ph.r0 + rowsz);
+			ph.wn2 = align64(ph.h20 + rowsz);
+			end = ph.wn2 + 8ull * a->norm2.W;
+			for (i2 = 0; i2 < a->nff; i2++) {
+				ph.f0[i2] = align64(end);
+				end = ph.f0[i2] + (uint64_t)a->N * a->ff[i2].out_len;
+			}
+		}
 		ph.q0 = q0, ph.k0 = k0, ph.v0 = v0, ph.o0 = o0;
 		ph.xin0 = a->has_norm ? ph.h0 : ph.x0;
 		ph.yout0 = a->has_add ? ph.p0 : ph.y0;
@@ -543,9 +555,29 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		spad_map(a, (nitems + ncores - 1) / ncores, 0, &hi);
 		spad_map(a, nitems / ncores, 0, &lo);
 		if (cc_attn_phases_plan(m, &ph, hi.qb, a->sparse ? lo.onesq : lo.pooltab, tmem + 64,
-		                        d)) {
+		                        d) ||
+		    (a->has_ffn && cc_attn_ffn_plan(m, &ph, tmem + 64, d))) {
 			free(heads);
 			return -1;
+		}
+		if (a->has_ffn) {
+			/* the feed-forward layers' per-tile blobs (their size depends on the
+			 * blocks the plan chose) */
+			uint32_t i2;
+			for (i2 = 0; i2 < a->nff; i2++) {
+				ph.fw[i2] = align64(end);
+				end =
+				    ph.fw[i2] + (uint64_t)ph.ntiles * cc_attn_ffn_blob(m, &ph, i2);
+			}
+			if (end > (uint64_t)arch->dram.size_bytes || end > UINT32_MAX) {
+				free(heads);
+				return diag_err(
+				    d, m->g->file,
+				    "the block's tensors and weights need %llu bytes of "
+				    "DRAM; '%s' has %lld",
+				    (unsigned long long)end, arch->name,
+				    (long long)arch->dram.size_bytes);
+			}
 		}
 		cc_attn_phases_dram(m, &ph, p);
 	}

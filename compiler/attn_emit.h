@@ -190,6 +190,11 @@ typedef struct AttnPhases {
 	uint64_t h0, p0;      /* DRAM: the layer norm's output, the output projection's */
 	uint64_t xin0, yout0; /* DRAM: the projections' input and output */
 	uint64_t w0[4], wn;   /* DRAM: each projection's blocks, bias, multipliers; gamma, beta */
+	uint64_t r0;          /* DRAM: the attention layer's output (a block: before the FFN) */
+	uint64_t h20, wn2;    /* DRAM: the feed-forward's layer norm: output, gamma and beta */
+	uint64_t f0[8];       /* DRAM: each feed-forward layer's output */
+	uint64_t fw[8];       /* DRAM: each feed-forward layer's per-tile parameter blobs */
+	uint32_t sp_lim;      /* scratchpad: end of the phases' space */
 	uint32_t tm_w, tm_stage, tm_sync;            /* tile memory */
 	uint32_t sp_bm, sp_st, sp_x, sp_acc, sp_out; /* scratchpad */
 } AttnPhases;
@@ -206,6 +211,19 @@ void cc_attn_gen_in(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph,
                     uint32_t core);
 void cc_attn_gen_out(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t tile,
                      uint32_t core);
+/* cc_attn_load_rows: rows [r5, r5 + Tc) of width w at DRAM base into the scratchpad at sp,
+ * through the tile memory at tm (r1-r4 clobbered; r3 = the bytes after) */
+void cc_attn_load_rows(Gen *g, uint64_t base, uint32_t w, uint32_t tm, uint32_t sp, uint32_t Tc);
+/* cc_attn_gbar: a barrier of every core of the chip */
+void cc_attn_gbar(Gen *g, const AttnPhases *ph, uint32_t tile, uint32_t core);
+/* attn_ffn.c: cc_attn_ffn_blob: bytes of feed-forward layer li's per-tile parameter blob;
+ * cc_attn_ffn_dram: the blobs as DRAM data, tile t's at ph->fw[li] + t x blob;
+ * cc_attn_gen_ffn: feed-forward layer li on (tile, core) */
+uint32_t cc_attn_ffn_blob(const CcModel *m, const AttnPhases *ph, uint32_t li);
+int cc_attn_ffn_plan(const CcModel *m, const AttnPhases *ph, uint64_t tmem, Diag *d);
+void cc_attn_ffn_dram(const CcModel *m, const AttnPhases *ph, KProg *p);
+void cc_attn_gen_ffn(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t li,
+                     uint32_t tile, uint32_t core);
 /* cc_attn_phase_xbars: the crossbar shapes the phases need on a core the attention kernel does
  * not program */
 void cc_attn_phase_xbars(KCore *kc, const AttnPhases *ph);

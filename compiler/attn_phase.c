@@ -34,6 +34,16 @@ enum {
 
 enum { CH_BAR = 1, CH_UP = 200, CH_DOWN = 201, MAX_T = 64 };
 
+/* A step's arguments: projection s, or a layer norm / residual add from in0 (and in1) to out */
+typedef struct StepArg {
+	uint32_t s;
+	const CcNorm *norm;
+	const CcAdd *add;
+	uint64_t in0, in1, out, wn;
+	uint32_t W;
+	IrNodeId node;
+} StepArg;
+
 static uint32_t
 gcd(uint32_t a, uint32_t b)
 {
@@ -69,6 +79,8 @@ stage_width(const CcAttn *a)
 		w = 3 * a->pj[3].dout;
 	if (a->has_norm && 2 * a->norm.W > w)
 		w = 2 * a->norm.W;
+	if (a->has_ffn && 3 * a->norm2.W > w)
+		w = 3 * a->norm2.W;
 	return w;
 }
 
@@ -137,6 +149,10 @@ cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1
 		maxout = 2 * a->pj[3].dout; /* the add's two i32 rows */
 	if (a->has_add && a->pj[3].dout > maxin)
 		maxin = a->pj[3].dout;
+	if (a->has_ffn && 2 * a->norm2.W > maxout)
+		maxout = 2 * a->norm2.W; /* the second norm and add */
+	if (a->has_ffn && a->norm2.W > maxin)
+		maxin = a->norm2.W;
 	ph->sp_st = align16((uint64_t)ph->sp_bm + 8ull * maxout);
 	ph->sp_x = align16((uint64_t)ph->sp_st + (uint64_t)ph->br * ph->bc);
 	for (ph->T = MAX_T; ph->T >= 1; ph->T /= 2) {
@@ -157,6 +173,7 @@ cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1
 	}
 	ph->sp_acc = align16((uint64_t)ph->sp_x + (uint64_t)ph->T * maxin);
 	ph->sp_out = align16((uint64_t)ph->sp_acc + (uint64_t)ph->T * maxout * 4 + 16);
+	ph->sp_lim = sp1;
 	return 0;
 }
 
@@ -186,6 +203,11 @@ cc_attn_phases_dram(const CcModel *m, const AttnPhases *ph, KProg *p)
 		kprog_add_dram(p, (uint32_t)ph->wn, a->norm.g, 4 * a->norm.W);
 		kprog_add_dram(p, (uint32_t)ph->wn + 4 * a->norm.W, a->norm.b, 4 * a->norm.W);
 	}
+	if (a->has_ffn) {
+		kprog_add_dram(p, (uint32_t)ph->wn2, a->norm2.g, 4 * a->norm2.W);
+		kprog_add_dram(p, (uint32_t)ph->wn2 + 4 * a->norm2.W, a->norm2.b, 4 * a->norm2.W);
+		cc_attn_ffn_dram(m, ph, p);
+	}
 }
 
 void
@@ -199,8 +221,8 @@ cc_attn_phase_xbars(KCore *kc, const AttnPhases *ph)
 
 /* Every core of the chip: the tile's cores meet, the tiles' core 0 report to tile 0 (a 4-byte
  * message) and wait for its release, the tile's cores meet again. */
-static void
-gen_gbar(Gen *g, const AttnPhases *ph, uint32_t tile, uint32_t core)
+void
+cc_attn_gbar(Gen *g, const AttnPhases *ph, uint32_t tile, uint32_t core)
 {
 	uint32_t t;
 	gen_bar(g, CH_BAR);
@@ -222,8 +244,10 @@ gen_gbar(Gen *g, const AttnPhases *ph, uint32_t tile, uint32_t core)
 
 /* One chunk of Tc tokens (the first in R_TOK) through projection s. */
 static void
-gen_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm_x, uint32_t Tc)
+gen_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const StepArg *st, uint32_t tm_x,
+          uint32_t Tc)
 {
+	uint32_t s = st->s;
 	const CcProj *pj = &a->pj[s];
 	uint32_t nrb = pj->din / ph->br, ncb = pj->dout / ph->bc, nblk = nrb * ncb, b0, k, h;
 	uint32_t heads = s == 0 ? a->H : a->Hk, dh = s == 2 ? a->Dv : a->D, all = 0;
@@ -346,13 +370,14 @@ stage_of(const CcAttn *a, const AttnPhases *ph, uint32_t core)
 	return ph->tm_stage + core * ph->T * stage_width(a);
 }
 
-typedef void ChunkFn(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm_x,
-                     uint32_t Tc);
+
+typedef void ChunkFn(Gen *g, const CcAttn *a, const AttnPhases *ph, const StepArg *st,
+                     uint32_t tm_x, uint32_t Tc);
 
 /* Core (tile, core)'s tokens [t0, t1) in chunks of T (R_TOK the first token of each). */
 static void
-gen_tokens(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t tile, uint32_t core, uint32_t s,
-           uint32_t tm_x, ChunkFn *chunk)
+gen_tokens(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t tile, uint32_t core,
+           const StepArg *st, uint32_t tm_x, ChunkFn *chunk)
 {
 	uint32_t c = tile * ph->cpt + core;
 	uint32_t t0 = (uint32_t)((uint64_t)c * a->N / ph->ncall);
@@ -363,18 +388,18 @@ gen_tokens(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t tile, uint32_
 		int l = label(g);
 		li(g, R_CN, nfull);
 		place(g, l);
-		chunk(g, a, ph, s, tm_x, ph->T);
+		chunk(g, a, ph, st, tm_x, ph->T);
 		ri(g, OP_addi, R_TOK, R_TOK, ph->T);
 		branch(g, OP_dbnz, R_CN, 0, l);
 	}
 	if (rem)
-		chunk(g, a, ph, s, tm_x, rem);
+		chunk(g, a, ph, st, tm_x, rem);
 }
 
 /* Rows [R_TOK, R_TOK + Tc) of width w at DRAM base into the scratchpad at sp, through the tile
  * memory at tm. */
-static void
-load_rows(Gen *g, uint64_t base, uint32_t w, uint32_t tm, uint32_t sp, uint32_t Tc)
+void
+cc_attn_load_rows(Gen *g, uint64_t base, uint32_t w, uint32_t tm, uint32_t sp, uint32_t Tc)
 {
 	li(g, 1, tm);
 	ri(g, OP_muli, 2, R_TOK, w);
@@ -403,13 +428,14 @@ enum { R_SUM = 14, R_V = 15, R_RES = 16, R_BIT = 17, R_K = 18, R_TT = 19 };
 /* Layer norm of Tc rows of x into h (attn.h, CcNorm); the scratchpad word after the i32 row
  * takes the reciprocal. */
 static void
-chunk_norm(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm_x, uint32_t Tc)
+chunk_norm(Gen *g, const CcAttn *a, const AttnPhases *ph, const StepArg *st, uint32_t tm_x,
+           uint32_t Tc)
 {
-	const CcNorm *n = &a->norm;
+	const CcNorm *n = st->norm;
 	uint32_t W = n->W, xc = ph->sp_acc, word = ph->sp_acc + 4 * W;
 	int l = label(g), lsq = label(g), lelse = label(g), lnext = label(g);
-	(void)s;
-	load_rows(g, ph->x0, W, tm_x, ph->sp_x, Tc);
+	(void)a;
+	cc_attn_load_rows(g, st->in0, W, tm_x, ph->sp_x, Tc);
 	li(g, R_I, Tc);
 	li(g, R_XP, ph->sp_x);
 	li(g, R_OP, ph->sp_out);
@@ -459,26 +485,27 @@ chunk_norm(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t t
 	ri(g, OP_addi, R_XP, R_XP, W);
 	ri(g, OP_addi, R_OP, R_OP, W);
 	branch(g, OP_dbnz, R_I, 0, l);
-	store_rows(g, ph->h0, W, tm_x + ph->T * W, ph->sp_out, Tc);
+	store_rows(g, st->out, W, tm_x + ph->T * W, ph->sp_out, Tc);
 }
 
 /* The residual add of Tc rows: y = x + p, requantised (attn.h, CcAdd). */
 static void
-chunk_add(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm_x, uint32_t Tc)
+chunk_add(Gen *g, const CcAttn *a, const AttnPhases *ph, const StepArg *st, uint32_t tm_x,
+          uint32_t Tc)
 {
-	uint32_t W = a->pj[3].dout, ra = ph->sp_acc, rb = ph->sp_acc + 4 * W;
+	uint32_t W = st->W, ra = ph->sp_acc, rb = ph->sp_acc + 4 * W;
 	int l = label(g);
-	(void)s;
-	load_rows(g, ph->x0, W, tm_x, ph->sp_x, Tc);
-	load_rows(g, ph->p0, W, tm_x + ph->T * W, ph->sp_out, Tc);
+	(void)a;
+	cc_attn_load_rows(g, st->in0, W, tm_x, ph->sp_x, Tc);
+	cc_attn_load_rows(g, st->in1, W, tm_x + ph->T * W, ph->sp_out, Tc);
 	li(g, R_I, Tc);
 	li(g, R_XP, ph->sp_x);
 	li(g, R_OP, ph->sp_out);
 	li(g, 1, ra);
 	li(g, 2, rb);
 	li(g, 4, W);
-	li(g, R_SUM, a->add.ma);
-	li(g, R_V, a->add.mb);
+	li(g, R_SUM, st->add->ma);
+	li(g, R_V, st->add->mb);
 	li(g, R_K, 1);
 	place(g, l);
 	vx(g, OP_vmov, TY_I32, TY_I8, 1, R_XP, 0, 4, 0);
@@ -490,14 +517,14 @@ chunk_add(Gen *g, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t tm
 	ri(g, OP_addi, R_XP, R_XP, W);
 	ri(g, OP_addi, R_OP, R_OP, W);
 	branch(g, OP_dbnz, R_I, 0, l);
-	store_rows(g, ph->y0, W, tm_x + 2 * ph->T * W, ph->sp_x, Tc);
+	store_rows(g, st->out, W, tm_x + 2 * ph->T * W, ph->sp_x, Tc);
 }
 
 /* A token-wise step without weights of its own (layer norm, residual add) on (tile, core),
  * the norm's gamma and beta read into the scratchpad first. */
 static void
 gen_step(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t tile, uint32_t core,
-         int norm)
+         const StepArg *st)
 {
 	const CcAttn *a = m->attn;
 	const Graph *gr = m->g;
@@ -505,23 +532,24 @@ gen_step(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t t
 	Gen g;
 	memset(&g, 0, sizeof g);
 	g.kc = kc;
-	if (norm) {
+	if (st->norm) {
 		if (core == 0) {
 			li(&g, 1, ph->tm_w);
-			li(&g, 2, (int64_t)ph->wn);
-			xfer(&g, OP_dld, 1, 2, 8 * a->norm.W);
+			li(&g, 2, (int64_t)st->wn);
+			xfer(&g, OP_dld, 1, 2, 8 * st->norm->W);
 			wait(&g, ISA_WAIT_DMA);
 		}
 		gen_bar(&g, CH_BAR);
 		li(&g, 1, ph->sp_bm);
 		li(&g, 2, ph->tm_w);
-		xfer(&g, OP_tld, 1, 2, 8 * a->norm.W);
+		xfer(&g, OP_tld, 1, 2, 8 * st->norm->W);
 		gen_bar(&g, CH_BAR); /* the tile memory is reused next */
 	}
-	gen_tokens(&g, a, ph, tile, core, 0, stage_of(a, ph, core), norm ? chunk_norm : chunk_add);
+	gen_tokens(&g, a, ph, tile, core, st, stage_of(a, ph, core),
+	           st->norm ? chunk_norm : chunk_add);
 	resolve(&g);
-	kprog_add_sym(p, gr->tensors[gr->nodes[norm ? a->norm.node : a->add.node].out[0]].name,
-	              tile, core, pc, kc->ncode - pc);
+	kprog_add_sym(p, gr->tensors[gr->nodes[st->node].out[0]].name, tile, core, pc,
+	              kc->ncode - pc);
 }
 
 /* Projection s on core (tile, core): its tokens [t0, t1) in chunks. */
@@ -544,7 +572,12 @@ gen_proj(KCore *kc, const CcAttn *a, const AttnPhases *ph, uint32_t s, uint32_t 
 	li(&g, 2, (int64_t)(ph->tm_w + (uint64_t)pj->din * pj->dout));
 	xfer(&g, OP_tld, R_BIAS, 2, 8 * pj->dout);
 	li(&g, R_DOUT, pj->dout);
-	gen_tokens(&g, a, ph, tile, core, s, stage_of(a, ph, core), gen_chunk);
+	{
+		StepArg st;
+		memset(&st, 0, sizeof st);
+		st.s = s;
+		gen_tokens(&g, a, ph, tile, core, &st, stage_of(a, ph, core), gen_chunk);
+	}
 	gen_bar(&g, CH_BAR); /* the tile's matrix is replaced next */
 	resolve(&g);
 }
@@ -567,13 +600,18 @@ cc_attn_gen_in(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint
 {
 	uint32_t s;
 	Gen g;
-	if (m->attn->has_norm)
-		gen_step(p, kc, m, ph, tile, core, 1);
+	if (m->attn->has_norm) {
+		StepArg st;
+		memset(&st, 0, sizeof st);
+		st.norm = &m->attn->norm, st.in0 = ph->x0, st.out = ph->h0, st.wn = ph->wn;
+		st.node = m->attn->norm.node;
+		gen_step(p, kc, m, ph, tile, core, &st);
+	}
 	for (s = 0; s < 3; s++)
 		gen_proj_sym(p, kc, m, ph, s, tile, core);
 	memset(&g, 0, sizeof g);
 	g.kc = kc;
-	gen_gbar(&g, ph, tile, core);
+	cc_attn_gbar(&g, ph, tile, core);
 }
 
 void
@@ -583,8 +621,32 @@ cc_attn_gen_out(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uin
 	Gen g;
 	memset(&g, 0, sizeof g);
 	g.kc = kc;
-	gen_gbar(&g, ph, tile, core);
+	const CcAttn *a = m->attn;
+	StepArg st;
+	uint32_t i;
+	cc_attn_gbar(&g, ph, tile, core);
 	gen_proj_sym(p, kc, m, ph, 3, tile, core);
-	if (m->attn->has_add)
-		gen_step(p, kc, m, ph, tile, core, 0);
+	memset(&st, 0, sizeof st);
+	if (a->has_add) {
+		st.add = &a->add, st.in0 = ph->x0, st.in1 = ph->p0, st.out = ph->r0;
+		st.W = a->pj[3].dout, st.node = a->add.node;
+		gen_step(p, kc, m, ph, tile, core, &st);
+	}
+	if (!a->has_ffn)
+		return;
+	/* a transformer block's feed-forward: r -> norm -> layers (by columns over the tiles)
+	 * -> + r */
+	memset(&st, 0, sizeof st);
+	st.norm = &a->norm2, st.in0 = ph->r0, st.out = ph->h20, st.wn = ph->wn2;
+	st.node = a->norm2.node;
+	gen_step(p, kc, m, ph, tile, core, &st);
+	for (i = 0; i < a->nff; i++) {
+		cc_attn_gbar(&g, ph, tile, core);
+		cc_attn_gen_ffn(p, kc, m, ph, i, tile, core);
+	}
+	cc_attn_gbar(&g, ph, tile, core);
+	memset(&st, 0, sizeof st);
+	st.add = &a->add2, st.in0 = ph->r0, st.in1 = ph->f0[a->nff - 1], st.out = ph->y0;
+	st.W = a->norm2.W, st.node = a->add2.node;
+	gen_step(p, kc, m, ph, tile, core, &st);
 }

@@ -118,6 +118,29 @@ quant_proj(CcModel *m, IrNodeId n, CcProj *p, Diag *d)
 	return 0;
 }
 
+/* Every op of the graph is one the lowering recognised. */
+static int
+check_known(const CcModel *m, const CcAttn *a, const IrNodeId *lin, Diag *d)
+{
+	const Graph *g = m->g;
+	uint32_t i, s;
+	for (i = 0; i < g->nnodes; i++) {
+		int known = i == a->node || (a->has_norm && i == a->norm.node) ||
+		            (a->has_add && i == a->add.node) ||
+		            (a->has_ffn && (i == a->norm2.node || i == a->add2.node));
+		for (s = 0; s < 4; s++)
+			known |= i == lin[s];
+		for (s = 0; a->has_ffn && s < a->nff; s++)
+			known |= i == a->ff[s].node;
+		if (!known && g->nodes[i].op != IR_OP_reshape && g->nodes[i].op != IR_OP_transpose)
+			return proj_error(m, g->nodes[i].loc, d,
+			                  "op '%s' in an attention layer: the compiler lowers the "
+			                  "projections, attention and the output projection only",
+			                  ir_ops[g->nodes[i].op].name);
+	}
+	return 0;
+}
+
 int
 cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 {
@@ -128,6 +151,8 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 	IrTensorId t, th = IR_NONE;
 	float *x;
 	double amax, lo = m->opt.input_lo, hi = m->opt.input_hi, *am;
+	m->aty = TY_I8; /* the feed-forward's layers take the chain compiler's formats */
+	m->qmax = 127;
 	uint64_t seed = m->opt.seed ^ 0x63616c6962ull;
 	/* q, k, v: transpose <- reshape <- linear <- the one graph input */
 	for (s = 0; s < 3; s++) {
@@ -202,14 +227,16 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 		if (g->nodes[n].nin && (g->nodes[n].in[0] == a->ty ||
 		                        (g->nodes[n].nin > 1 && g->nodes[n].in[1] == a->ty)))
 			break;
-	if (n < g->nnodes)
+	if (n < g->nnodes && a->has_add)
+		a->has_ffn = 1; /* a transformer block: attn_ffn.c checks the rest */
+	else if (n < g->nnodes)
 		return proj_error(m, g->nodes[n].loc, d,
 		                  "op '%s' after the attention layer: the compiler lowers "
 		                  "x -> [layernorm ->] projections -> attention -> output "
 		                  "projection [-> + x]; what follows (a transformer block's "
 		                  "feed-forward) is not lowered with it yet",
 		                  ir_ops[g->nodes[n].op].name);
-	if (g->noutputs != 1 || g->outputs[0].t != a->ty)
+	if (!a->has_ffn && (g->noutputs != 1 || g->outputs[0].t != a->ty))
 		return proj_error(m, g->nodes[lin[3]].loc, d,
 		                  "attention layer: the graph's one output must be the output "
 		                  "projection's result (or the residual add of it and x)");
@@ -217,20 +244,6 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 		ninputs += g->tensors[i].kind == IR_INPUT;
 	if (ninputs != 1)
 		return proj_error(m, at->loc, d, "attention layer: the graph has one input, x");
-	if (g->nnodes != 13 + (uint32_t)a->has_norm + (uint32_t)a->has_add)
-		for (i = 0; i < g->nnodes; i++) {
-			int known = i == a->node || (a->has_norm && i == a->norm.node) ||
-			            (a->has_add && i == a->add.node);
-			for (s = 0; s < 4; s++)
-				known |= i == lin[s];
-			if (!known && g->nodes[i].op != IR_OP_reshape &&
-			    g->nodes[i].op != IR_OP_transpose)
-				return proj_error(
-				    m, g->nodes[i].loc, d,
-				    "op '%s' in an attention layer: the compiler lowers the "
-				    "projections, attention and the output projection only",
-				    ir_ops[g->nodes[i].op].name);
-		}
 	{
 		const IrType *tx = &g->tensors[a->tx].type;
 		if (tx->rank != 3 || tx->dim[0] != 1 || tx->dim[1] != (int64_t)a->N || a->B != 1 ||
@@ -295,9 +308,13 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 			a->add.mb = (int32_t)floor(a->pj[3].s_out / a->add.s_out * 65536.0 + 0.5);
 		}
 #undef SCALE
+		if (a->has_ffn && cc_attn_ffn_check(m, a, am, d)) {
+			free(am);
+			return -1;
+		}
 		free(am);
 	}
-	return 0;
+	return check_known(m, a, lin, d);
 }
 
 void

@@ -229,8 +229,13 @@ attn_layer(const CcModel *m, const int32_t *x, int32_t *y)
 	if (a->has_add) {
 		size_t n = (size_t)a->N * a->pj[3].dout;
 		int32_t *pr = xmalloc(sizeof(int32_t) * n);
+		int32_t *r = a->has_ffn ? xmalloc(sizeof(int32_t) * n) : y;
 		cc_attn_proj_qref(&a->pj[3], tok, a->N, pr);
-		cc_attn_add_qref(&a->add, x0, pr, n, y);
+		cc_attn_add_qref(&a->add, x0, pr, n, r);
+		if (a->has_ffn) {
+			cc_attn_ffn_qref(m, r, y);
+			free(r);
+		}
 		free(pr);
 	} else
 		cc_attn_proj_qref(&a->pj[3], tok, a->N, y);

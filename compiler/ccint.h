@@ -143,6 +143,16 @@ int cc_pass_codegen(CcModel *m, KProg *p, Diag *d);
 int cc_check_memory(const CcModel *m, Diag *d);
 uint32_t cc_bump(uint32_t *used, uint32_t bytes);
 
+/* the chain passes' pieces the attention lowering reuses for a feed-forward (attn_proj.c):
+ * cc_layer_build: float parameters of linear / kan_linear node id into l (in_len, out_len set);
+ * cc_kan_input_scale: a KAN layer's input scale and SBU grid from l->amax_in;
+ * cc_layer_quant: l's formats (the next layer's input scale when it is a KAN layer; a 16-bit
+ * output when last); cc_drive_q: the integer drive of one input vector */
+int cc_layer_build(CcModel *m, IrNodeId id, CcLayer *l, Diag *d);
+int cc_kan_input_scale(CcModel *m, CcLayer *l, Diag *d);
+int cc_layer_quant(CcModel *m, CcLayer *l, const CcLayer *next, int last, Diag *d);
+void cc_drive_q(const CcModel *m, const CcLayer *l, const int32_t *x, int32_t *drive);
+
 /* layer float forward on one vector (eval.c): used by calibration and cc_eval_float */
 void cc_layer_float(const CcLayer *l, const float *x, float *y, float *pre);
 double cc_bspline_basis(const double *knots, uint32_t nknots, uint32_t k, double x,

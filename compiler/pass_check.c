@@ -139,6 +139,13 @@ build_kan(CcModel *m, IrNodeId id, const IrNode *n, CcLayer *l, Diag *d)
 }
 
 int
+cc_layer_build(CcModel *m, IrNodeId id, CcLayer *l, Diag *d)
+{
+	const IrNode *n = &m->g->nodes[id];
+	return n->op == IR_OP_linear ? build_linear(m, n, l, d) : build_kan(m, id, n, l, d);
+}
+
+int
 cc_pass_check(CcModel *m, Diag *d)
 {
 	Graph *g = m->g;

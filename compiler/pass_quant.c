@@ -108,8 +108,8 @@ cc_pass_calib(CcModel *m, Diag *d)
 
 /* KAN input scale: h / 2^sh with the largest sh whose range still covers the calibrated inputs
  * and whose first knot is a whole number of input units. */
-static int
-kan_input_scale(CcModel *m, CcLayer *l, Diag *d)
+int
+cc_kan_input_scale(CcModel *m, CcLayer *l, Diag *d)
 {
 	double amax = l->amax_in > 0 ? l->amax_in : 1.0, t0 = l->lo - l->k * l->h;
 	int sh = (int)floor(log2(m->qmax * l->h / amax));
@@ -131,8 +131,8 @@ kan_input_scale(CcModel *m, CcLayer *l, Diag *d)
 	    t0, l->h);
 }
 
-static int
-quant_layer(CcModel *m, CcLayer *l, int last, Diag *d)
+int
+cc_layer_quant(CcModel *m, CcLayer *l, const CcLayer *next, int last, Diag *d)
 {
 	Arena *ar = m->arena;
 	const HwArch *a = m->arch;
@@ -195,8 +195,8 @@ quant_layer(CcModel *m, CcLayer *l, int last, Diag *d)
 		l->sy = (l->amax_out > 0 ? l->amax_out : 1.0) / 32767.0;
 	} else {
 		l->yty = m->aty;
-		if (!last && m->layers[l - m->layers + 1].kind == CC_KAN)
-			l->sy = m->layers[l - m->layers + 1].sx;
+		if (next && next->kind == CC_KAN)
+			l->sy = next->sx;
 		else
 			l->sy = (l->amax_out > 0 ? l->amax_out : 1.0) / m->qmax;
 	}
@@ -260,7 +260,7 @@ cc_pass_quant(CcModel *m, Diag *d)
 	m->qmax = (1 << (a->mvmu.input_bits - 1)) - 1;
 	/* Input scales: KAN layers first (they constrain their producers), then the rest. */
 	for (i = 0; i < m->nlayers; i++)
-		if (m->layers[i].kind == CC_KAN && kan_input_scale(m, &m->layers[i], d))
+		if (m->layers[i].kind == CC_KAN && cc_kan_input_scale(m, &m->layers[i], d))
 			return -1;
 	if (m->layers[0].kind != CC_KAN)
 		m->layers[0].sx = (m->layers[0].amax_in > 0 ? m->layers[0].amax_in : 1.0) / m->qmax;
@@ -268,7 +268,7 @@ cc_pass_quant(CcModel *m, Diag *d)
 		CcLayer *l = &m->layers[i];
 		if (i > 0 && l->kind != CC_KAN)
 			l->sx = m->layers[i - 1].sy;
-		if (quant_layer(m, l, i + 1 == m->nlayers, d))
+		if (cc_layer_quant(m, l, i + 1 < m->nlayers ? l + 1 : NULL, i + 1 == m->nlayers, d))
 			return -1;
 	}
 	m->in_scale = m->layers[0].sx;

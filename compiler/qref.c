@@ -73,8 +73,8 @@ block_dot(const CcModel *m, const CcLayer *l, const CcBlock *b, const int32_t *d
 	}
 }
 
-static void
-drive_of(const CcModel *m, const CcLayer *l, const int32_t *x, int32_t *drive)
+void
+cc_drive_q(const CcModel *m, const CcLayer *l, const int32_t *x, int32_t *drive)
 {
 	uint32_t i, r;
 	if (l->kind == CC_LINEAR) {
@@ -128,7 +128,7 @@ cc_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d)
 			const CcLayer *l = &m->layers[i];
 			uint32_t o;
 			unsigned prety = l->act == CC_ACT_SILU ? TY_I8 : l->yty;
-			drive_of(m, l, x, drive);
+			cc_drive_q(m, l, x, drive);
 			memset(total, 0, sizeof(int32_t) * l->out_len);
 			/* Core by core in the leader's order (the leader first, then the others in
 			 * core order); within a core, block order. */
