@@ -287,6 +287,28 @@ cc_attn_dump(const CcModel *m, FILE *f)
 		fprintf(f, "mask %s: top-k %u blocks, top-p %.6g (x 65536 = %d)%s\n",
 		        modes[a->mode], a->nsel_k, a->tau16 / 65536.0, a->tau16,
 		        a->sink ? ", sink" : "");
+	if (a->proj) {
+		uint32_t i;
+		fprintf(f, "layer: x [1, %u, %u] i8 at scale %.9g%s -> q, k, v projections", a->N,
+		        a->pj[0].din, a->s_x, a->has_norm ? " -> layernorm" : "");
+		fprintf(f, " -> attention -> output projection [%u]%s\n", a->pj[3].dout,
+		        a->has_add ? " -> + x" : "");
+		if (a->has_norm)
+			fprintf(f, "layernorm: out scale %.9g, isqrt shift %u, gamma shift %u\n",
+			        a->norm.s_out, a->norm.p, a->norm.gsh);
+		for (i = 0; i < 4; i++)
+			fprintf(f, "projection %c: %u -> %u, out scale %.9g, requant shift %u\n",
+			        "qkvo"[i], a -> pj[i].din, a->pj[i].dout, a->pj[i].s_out,
+			        a->pj[i].shift);
+		if (a->has_ffn) {
+			fprintf(f, "feed-forward: layernorm (out scale %.9g)", a->norm2.s_out);
+			for (i = 0; i < a->nff; i++)
+				fprintf(f, " -> %s %s %u -> %u", a->ff[i].name,
+				        a->ff[i].kind == CC_KAN ? "kan" : "linear", a->ff[i].in_len,
+				        a->ff[i].out_len);
+			fprintf(f, " -> + (out scale %.9g)\n", a->add2.s_out);
+		}
+	}
 	fprintf(f,
 	        "formats: q, k, v, o i8 at scale %.9g; z8 = sat8(z x %d >> %d); p16 = 2^14 x "
 	        "2^(z8/16); p8 = p16 x 127 >> 14; o = O x round(2^30 / l) >> 30\n",

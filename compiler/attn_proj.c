@@ -130,8 +130,13 @@ check_known(const CcModel *m, const CcAttn *a, const IrNodeId *lin, Diag *d)
 		            (a->has_ffn && (i == a->norm2.node || i == a->add2.node));
 		for (s = 0; s < 4; s++)
 			known |= i == lin[s];
-		for (s = 0; a->has_ffn && s < a->nff; s++)
+		for (s = 0; a->has_ffn && s < a->nff; s++) {
+			const IrNode *nd = &g->nodes[i];
 			known |= i == a->ff[s].node;
+			/* a relu / silu fused into the layer */
+			known |= (nd->op == IR_OP_relu || nd->op == IR_OP_silu) &&
+			         nd->in[0] == g->nodes[a->ff[s].node].out[0];
+		}
 		if (!known && g->nodes[i].op != IR_OP_reshape && g->nodes[i].op != IR_OP_transpose)
 			return proj_error(m, g->nodes[i].loc, d,
 			                  "op '%s' in an attention layer: the compiler lowers the "

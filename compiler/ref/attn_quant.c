@@ -40,7 +40,8 @@ enum {
 	AP_H,  /* attention layer: the layer norm's output (i32) */
 	AP_PO, /* attention layer: the output projection's output before the residual add (i32) */
 	AP_W,  /* + 3 s: projection s's weights (i8), bias, multipliers (i32) */
-	AP_COUNT = AP_W + 12
+	AP_FFN = AP_W + 12, /* a block's feed-forward (attn_ffn_quant.c) */
+	AP_COUNT = AP_FFN + REF_FFN_PARAMS
 };
 
 typedef struct Acg {
@@ -396,19 +397,18 @@ emit_proj(Acg *g, uint32_t s, LLVMValueRef src, int from_heads, LLVMValueRef dst
 	cg_loop_end(c, &lr);
 }
 
-/* The layer norm of the rows of x into h (attn.h, CcNorm). */
-static void
-emit_norm(Acg *g, LLVMValueRef x, LLVMValueRef h)
+void
+ref_emit_norm(Cg *c, const CcNorm *n, uint32_t N, LLVMValueRef pg, LLVMValueRef pb, LLVMValueRef x,
+              LLVMValueRef h)
 {
-	Cg *c = g->c;
-	const CcNorm *n = &g->a->norm;
-	LLVMValueRef pg = cg_param(c, LLVMGetParam(c->fn, 2), AP_NG, c->p32);
-	LLVMValueRef pb = cg_param(c, LLVMGetParam(c->fn, 2), AP_NB, c->p32);
+	Acg gg, *g = &gg;
+	memset(&gg, 0, sizeof gg);
+	gg.c = c;
 	LLVMValueRef sum = cg_var(c, c->i64, "sum"), vv = cg_var(c, c->i64, "var");
 	LLVMValueRef res = cg_var(c, c->i64, "res"), bit = cg_var(c, c->i64, "bit");
 	LLVMValueRef r, i, row, mean, xc, ge, tmp, S, R, t, u;
 	CgLoop lr, li, lk;
-	r = cg_loop_begin(c, &lr, K(g, 0), K(g, g->a->N));
+	r = cg_loop_begin(c, &lr, K(g, 0), K(g, N));
 	row = cg_mul(c, r, K(g, n->W));
 	LLVMBuildStore(c->b, K(g, 0), sum);
 	LLVMBuildStore(c->b, K(g, 0), vv);
@@ -457,13 +457,13 @@ emit_norm(Acg *g, LLVMValueRef x, LLVMValueRef h)
 	cg_loop_end(c, &lr);
 }
 
-/* y = sat8(round((a ma + b mb) >> 16)) over n elements (attn.h, CcAdd). */
-static void
-emit_add(Acg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef y, uint64_t n)
+void
+ref_emit_add(Cg *c, const CcAdd *ad, LLVMValueRef a, LLVMValueRef b, LLVMValueRef y, uint64_t n)
 {
-	Cg *c = g->c;
-	const CcAdd *ad = &g->a->add;
+	Acg gg, *g = &gg;
 	CgLoop l;
+	memset(&gg, 0, sizeof gg);
+	gg.c = c;
 	LLVMValueRef i = cg_loop_begin(c, &l, K(g, 0), K(g, (int64_t)n));
 	LLVMValueRef A = ci_sat(c, cg_mul(c, ci_ld32(c, a, i), K(g, ad->ma)), TY_I32);
 	LLVMValueRef B = ci_sat(c, cg_mul(c, ci_ld32(c, b, i), K(g, ad->mb)), TY_I32);
@@ -523,6 +523,8 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 		}
 		if (a->has_add)
 			r->params[AP_PO] = own(r, 4 * (size_t)a->N * a->pj[3].dout);
+		if (a->has_ffn)
+			ref_attn_ffn_params(r, m, AP_FFN);
 		for (s2 = 0; s2 < 4; s2++) {
 			r->params[AP_W + 3 * s2] = (void *)a->pj[s2].w;
 			r->params[AP_W + 3 * s2 + 1] = (void *)a->pj[s2].bias;
@@ -544,7 +546,9 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 		LLVMValueRef x = g.in;
 		if (a->has_norm) {
 			LLVMValueRef h = cg_param(c, LLVMGetParam(c->fn, 2), AP_H, c->p32);
-			emit_norm(&g, x, h);
+			ref_emit_norm(c, &a->norm, a->N,
+			              cg_param(c, LLVMGetParam(c->fn, 2), AP_NG, c->p32),
+			              cg_param(c, LLVMGetParam(c->fn, 2), AP_NB, c->p32), x, h);
 			x = h;
 		}
 		g.in = cg_param(c, LLVMGetParam(c->fn, 2), AP_QKV, c->p32);
@@ -600,8 +604,14 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	if (a->proj && a->has_add) {
 		LLVMValueRef po = cg_param(c, LLVMGetParam(c->fn, 2), AP_PO, c->p32);
 		emit_proj(&g, 3, g.out, 1, po, 0);
-		emit_add(&g, LLVMGetParam(c->fn, 0), po, LLVMGetParam(c->fn, 1),
-		         (uint64_t)a->N * a->pj[3].dout);
+		LLVMValueRef rr2 = LLVMGetParam(c->fn, 1);
+		if (a->has_ffn)
+			rr2 = cg_param(c, LLVMGetParam(c->fn, 2), AP_FFN, c->p32);
+		ref_emit_add(c, &a->add, LLVMGetParam(c->fn, 0), po, rr2,
+		             (uint64_t)a->N * a->pj[3].dout);
+		if (a->has_ffn)
+			ref_emit_attn_ffn(c, m, LLVMGetParam(c->fn, 2), AP_FFN, rr2,
+			                  LLVMGetParam(c->fn, 1));
 	} else if (a->proj)
 		emit_proj(&g, 3, g.out, 1, LLVMGetParam(c->fn, 1), 0);
 	LLVMBuildRetVoid(c->b);

@@ -112,5 +112,18 @@ void ref_emit_attention(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const I
 int ref_lower_quant(Cg *c, RefModel *r, Diag *d);
 /* ref_lower_attn_quant: ref_lower_quant for attention models (CcModel.attn). */
 int ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d);
+/* attn_quant.c: the integer layer norm (rows of n->W) and residual add (attn.h) */
+struct CcNorm;
+struct CcAdd;
+void ref_emit_norm(Cg *c, const struct CcNorm *n, uint32_t N, LLVMValueRef pg, LLVMValueRef pb,
+                   LLVMValueRef x, LLVMValueRef h);
+void ref_emit_add(Cg *c, const struct CcAdd *ad, LLVMValueRef a, LLVMValueRef b, LLVMValueRef y,
+                  uint64_t n);
+/* attn_ffn_quant.c: a block's feed-forward, r -> y, from parameters base.. of the array p
+ * (REF_FFN_PARAMS of them, filled by ref_attn_ffn_params) */
+enum { REF_FFN_PARAMS = 8 + 6 * 8 };
+void ref_attn_ffn_params(RefModel *r, const struct CcModel *m, uint32_t base);
+void ref_emit_attn_ffn(Cg *c, const struct CcModel *m, LLVMValueRef p, uint32_t base,
+                       LLVMValueRef r, LLVMValueRef y);
 
 #endif
