@@ -270,15 +270,18 @@ layout(const CcModel *m, const AttnPhases *ph, uint32_t lx, FfnLay *f)
 	/* per drive piece: the segments of the inputs a block covers */
 	f->drv = al16(ph->br + (l->kind == CC_KAN ? 2 * l->nb : 0));
 	f->sp_drv = at, at += 2 * ph->nu * f->drv;
-	for (T = 32; T >= 1; T /= 2) {
+	/* the most tokens per chunk (each chunk writes every block again), then chunks of even
+	 * size */
+	for (T = toks < 64 ? toks : 64; T >= 1; T--) {
 		uint64_t end = (uint64_t)at + al16((uint64_t)T * l->in_len) +
 		               (uint64_t)T * f->cbn * ph->nu * ph->bc * 4 +
 		               (uint64_t)T * f->cbn * ph->bc;
-		if (end <= ph->sp_lim && T <= toks)
+		if (end <= ph->sp_lim)
 			break;
 	}
 	if (T == 0)
 		return -1;
+	T = (toks + (toks + T - 1) / T - 1) / ((toks + T - 1) / T);
 	f->T = T;
 	f->sp_x = at, at += al16((uint64_t)T * l->in_len);
 	f->sp_acc = at, at += T * f->cbn * ph->nu * ph->bc * 4;
@@ -342,24 +345,42 @@ cc_attn_ffn_dram(const CcModel *m, const AttnPhases *ph, KProg *p)
 	}
 }
 
-enum { F_TOK = 5, F_CN = 6, F_I = 7, F_XP = 8, F_AP = 9, F_DB = 10, F_T1 = 11, F_T2 = 12 };
+enum {
+	F_TOK = 5,
+	F_I = 7,
+	F_XP = 8,
+	F_AP = 9,
+	F_DB = 10,
+	F_T1 = 11,
+	F_T2 = 12,
+	F_TC = 13, /* tokens in this chunk */
+	F_LEFT = 14,
+	F_TMAX = 15,
+};
 
-/* One chunk of Tc tokens (the first in F_TOK) through layer li's slice [c0, c1). */
+/* One chunk of F_TC tokens (the first in F_TOK) through layer li's slice [c0, c1); one copy of
+ * the code serves every chunk size (the instruction memory is the limit). */
 static void
 ffn_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const FfnLay *f, uint32_t lx, uint32_t c0,
-          uint32_t c1, uint32_t tm_x, uint32_t Tc)
+          uint32_t c1, uint32_t tm_x)
 {
 	const CcLayer *l = &a->ff[lx];
 	uint64_t in0 = lx ? ph->f0[lx - 1] : ph->h20;
-	uint32_t nblk = f->nrb * f->cbn, b0, k, cb, i, all = 0,
-	         accrow = f->cbn * ph->nu * ph->bc * 4;
+	uint32_t nblk = f->nrb * f->cbn, b0, k, cb, all = 0, accrow = f->cbn * ph->nu * ph->bc * 4;
 	uint32_t cw = c1 - c0, tm_o = tm_x + ph->T * l->in_len;
 	int lt;
 	for (k = 0; k < ph->nu; k++)
 		all |= 1u << ph->units[k];
-	cc_attn_load_rows(g, in0, l->in_len, tm_x, f->sp_x, Tc);
+	li(g, 1, tm_x);
+	ri(g, OP_muli, 2, F_TOK, l->in_len);
+	ri(g, OP_addi, 2, 2, (int64_t)in0);
+	ri(g, OP_muli, 3, F_TC, l->in_len);
+	r3(g, OP_dld, 1, 2, 3);
+	wait(g, ISA_WAIT_DMA);
+	li(g, 4, f->sp_x);
+	r3(g, OP_tld, 4, 1, 3);
 	li(g, 1, f->sp_acc);
-	li(g, 4, Tc * accrow / 4);
+	ri(g, OP_muli, 4, F_TC, accrow / 4);
 	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
 	for (b0 = 0; b0 < nblk; b0 += ph->nu) {
 		uint32_t nb = nblk - b0 < ph->nu ? nblk - b0 : ph->nu;
@@ -375,7 +396,7 @@ ffn_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const FfnLay *f, uint32
 			xw(g, OP_xbwt, 4, 1, 3, ph->units[k]);
 			wait(g, 1u << ph->units[k]); /* the block buffer is reused */
 		}
-		li(g, F_I, Tc);
+		ri(g, OP_addi, F_I, F_TC, 0);
 		li(g, F_XP, f->sp_x);
 		li(g, F_AP, f->sp_acc);
 		li(g, F_DB, f->sp_drv);
@@ -418,7 +439,7 @@ ffn_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const FfnLay *f, uint32
 		wait(g, all);
 	}
 	/* per token: the units' sums, bias, requantisation, activation */
-	li(g, F_I, Tc);
+	ri(g, OP_addi, F_I, F_TC, 0);
 	li(g, F_AP, f->sp_acc);
 	li(g, F_T1, f->sp_out);
 	lt = label(g);
@@ -451,15 +472,19 @@ ffn_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const FfnLay *f, uint32
 	/* the rows' columns [c0, c1) to DRAM, token by token */
 	li(g, 1, f->sp_out);
 	li(g, 2, tm_o);
-	xfer(g, OP_tst, 1, 2, Tc * f->cbn * ph->bc);
+	ri(g, OP_muli, 3, F_TC, f->cbn * ph->bc);
+	r3(g, OP_tst, 1, 2, 3);
 	ri(g, OP_muli, F_T2, F_TOK, l->out_len);
 	ri(g, OP_addi, F_T2, F_T2, (int64_t)(ph->f0[lx] + c0));
-	for (i = 0; i < Tc; i++) {
-		li(g, 1, tm_o + i * f->cbn * ph->bc);
-		li(g, 3, cw);
-		r3(g, OP_dst, 1, F_T2, 3);
-		ri(g, OP_addi, F_T2, F_T2, l->out_len);
-	}
+	li(g, 1, tm_o);
+	li(g, 3, cw);
+	ri(g, OP_addi, F_I, F_TC, 0);
+	lt = label(g);
+	place(g, lt);
+	r3(g, OP_dst, 1, F_T2, 3);
+	ri(g, OP_addi, 1, 1, f->cbn * ph->bc);
+	ri(g, OP_addi, F_T2, F_T2, l->out_len);
+	branch(g, OP_dbnz, F_I, 0, lt);
 	wait(g, ISA_WAIT_DMA);
 }
 
@@ -471,7 +496,7 @@ cc_attn_gen_ffn(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uin
 	const CcLayer *l = &a->ff[lx];
 	uint32_t pc = kc->ncode, c0, c1, k, all = 0;
 	uint32_t t0 = (uint32_t)((uint64_t)core * a->N / ph->cpt);
-	uint32_t t1 = (uint32_t)((uint64_t)(core + 1) * a->N / ph->cpt), nfull, rem;
+	uint32_t t1 = (uint32_t)((uint64_t)(core + 1) * a->N / ph->cpt);
 	uint32_t tm_x;
 	FfnLay f;
 	Gen g;
@@ -481,7 +506,6 @@ cc_attn_gen_ffn(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uin
 		return; /* refused by cc_attn_ffn_plan */
 	tile_cols(l, ph, tile, &c0, &c1);
 	tm_x = al16(ph->tm_w + (uint64_t)f.blob) + core * f.T * (l->in_len + f.cbn * ph->bc);
-	nfull = (t1 - t0) / f.T, rem = (t1 - t0) % f.T;
 	for (k = 0; k < ph->nu; k++)
 		all |= 1u << ph->units[k];
 	/* the tile's slice into the tile memory, its constants into the scratchpad */
@@ -504,17 +528,18 @@ cc_attn_gen_ffn(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uin
 	for (k = 0; k < ph->nu; k++)
 		xw(&g, OP_xbwt, 4, 1, 3, ph->units[k]);
 	wait(&g, all);
-	li(&g, F_TOK, t0);
-	if (nfull) {
+	if (t1 > t0) {
 		int lc = label(&g);
-		li(&g, F_CN, nfull);
+		li(&g, F_TOK, t0);
+		li(&g, F_LEFT, t1 - t0);
+		li(&g, F_TMAX, f.T);
 		place(&g, lc);
-		ffn_chunk(&g, a, ph, &f, lx, c0, c1, tm_x, f.T);
-		ri(&g, OP_addi, F_TOK, F_TOK, f.T);
-		branch(&g, OP_dbnz, F_CN, 0, lc);
+		r3(&g, OP_min, F_TC, F_LEFT, F_TMAX);
+		ffn_chunk(&g, a, ph, &f, lx, c0, c1, tm_x);
+		r3(&g, OP_add, F_TOK, F_TOK, F_TC);
+		r3(&g, OP_sub, F_LEFT, F_LEFT, F_TC);
+		branch(&g, OP_blt, 0, F_LEFT, lc);
 	}
-	if (rem)
-		ffn_chunk(&g, a, ph, &f, lx, c0, c1, tm_x, rem);
 	resolve(&g);
 	kprog_add_sym(p, l->name, tile, core, pc, kc->ncode - pc);
 }
