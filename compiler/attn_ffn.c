@@ -393,8 +393,7 @@ ffn_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const FfnLay *f, uint32
 			xfer(g, OP_tld, 1, 2, ph->br * wcb);
 			li(g, 4, 0);
 			li(g, 3, wcb);
-			xw(g, OP_xbwt, 4, 1, 3, ph->units[k]);
-			wait(g, 1u << ph->units[k]); /* the block buffer is reused */
+			xw(g, OP_xbwt, 4, 1, 3, ph->units[k]); /* reads the buffer at issue */
 		}
 		ri(g, OP_addi, F_I, F_TC, 0);
 		li(g, F_XP, f->sp_x);

@@ -298,8 +298,7 @@ gen_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const StepArg *st, uint
 			xfer(g, OP_tld, 1, 2, ph->br * ph->bc);
 			li(g, 4, 0);
 			li(g, 3, ph->br);
-			xw(g, OP_xbw, 4, 1, 3, ph->units[k]);
-			wait(g, 1u << ph->units[k]); /* the block buffer is reused */
+			xw(g, OP_xbw, 4, 1, 3, ph->units[k]); /* reads the buffer at issue */
 		}
 		li(g, R_I, Tc);
 		li(g, R_XP, ph->sp_x);
