@@ -53,12 +53,13 @@ enum {
 	R_NB = 31,
 };
 
-enum { ITEM_BYTES = 32, PRE_BYTES = 16, MAXLABEL = 32 };
+enum { ITEM_BYTES = 32, PRE_BYTES = 16, MAXLABEL = 48 };
 enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into tile memory */
 
 typedef struct Spad {
 	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
 	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
+	uint32_t xs, sqv, sacc, mu, nsk, ks16, sfl, simtab, nsim; /* self-similarity (simk) */
 } Spad;
 
 typedef struct Gen {
@@ -213,6 +214,22 @@ take(uint32_t *at, uint64_t bytes)
 	return a;
 }
 
+/* The self-similarity test's buffers (cc_attn_sim_spad) and its key-block table (at most one
+ * entry per pre-pass block). */
+static void
+sim_spad_map(const CcAttn *a, uint32_t npool, Spad *s, uint32_t *at)
+{
+	uint32_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk;
+	s->xs = take(at, 2 * (uint64_t)a->blkk * a->D);
+	s->sqv = take(at, 4 * (uint64_t)nmax);
+	s->sacc = take(at, 4 * (uint64_t)a->D);
+	s->mu = take(at, 2 * (uint64_t)a->D);
+	s->nsk = take(at, a->nk);
+	s->ks16 = take(at, 2 * (uint64_t)a->nk);
+	s->sfl = take(at, 4);
+	s->simtab = take(at, (uint64_t)npool * PRE_BYTES);
+}
+
 static void
 spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 {
@@ -246,6 +263,8 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 		s->mk = take(&at, a->nk);
 	}
 	s->pooltab = take(&at, (uint64_t)npool * PRE_BYTES);
+	if (a->simk)
+		sim_spad_map(a, npool, s, &at);
 	s->end = at;
 }
 
@@ -303,6 +322,182 @@ gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npre)
 	}
 }
 
+/* ---- self-similarity (simthresh >= 0, attn.h) ---- */
+
+/* The test of a block -> R_T1 = 1 if self-similar: the query block at s->qb (i8), or the key
+ * block at s->kb smoothed by s->mu into s->xs (i16). Per token: vdot for |x|^2, the scalar
+ * bit-by-bit root of |x|^2 << 6 into s->sqv; then vrecip (the inverse norms), a vmac per token
+ * (the sum of normalised tokens), vrqs and vdot for |s|^2, compared with sim_thr. Uses r1-r4,
+ * R_T1-R_T4, R_QR, R_MX, R_RN. */
+static void
+gen_selfsim(Gen *g, const CcAttn *a, const Spad *s, int isk)
+{
+	uint32_t n = isk ? a->blkk : a->blkq, tok = isk ? s->xs : s->qb, esz = isk ? 2 : 1;
+	unsigned ty = isk ? TY_I16 : TY_I8;
+	uint64_t top = ((uint64_t)a->D * (isk ? 255 * 255 : 128 * 128)) << (2 * ATTN_SIM_P),
+	         bit0 = 1;
+	int l_tok = label(g), l_sq = label(g), l_keep = label(g), l_mac = label(g);
+	while (bit0 * 4 <= top) /* the root's first bit: no |x|^2 << 6 reaches bit0 * 4 */
+		bit0 *= 4;
+	li(g, 4, a->D);
+	if (isk) {
+		li(g, 1, s->xs);
+		li(g, 2, s->kb);
+		li(g, 3, n * a->D);
+		vx(g, OP_vmov, TY_I16, TY_I8, 1, 2, 0, 3, 0);
+	}
+	li(g, R_QR, tok);
+	li(g, R_MX, s->sqv);
+	li(g, R_RN, n);
+	place(g, l_tok);
+	if (isk) {
+		li(g, 3, s->mu);
+		vx(g, OP_vsub, TY_I16, TY_I16, R_QR, R_QR, 3, 4, 0);
+	}
+	vx(g, OP_vdot, ty, ty, R_T1, R_QR, R_QR, 4, 0);
+	ri(g, OP_slli, R_T1, R_T1, 2 * ATTN_SIM_P);
+	li(g, R_T2, 0);
+	li(g, R_T3, (int64_t)bit0);
+	place(g, l_sq);
+	r3(g, OP_add, R_T4, R_T2, R_T3);
+	ri(g, OP_srli, R_T2, R_T2, 1);
+	branch(g, OP_blt, R_T1, R_T4, l_keep);
+	r3(g, OP_sub, R_T1, R_T1, R_T4);
+	r3(g, OP_add, R_T2, R_T2, R_T3);
+	place(g, l_keep);
+	ri(g, OP_srli, R_T3, R_T3, 2);
+	branch(g, OP_bne, R_T3, 0, l_sq);
+	ri(g, OP_sw, R_T2, R_MX, 0);
+	ri(g, OP_addi, R_MX, R_MX, 4);
+	ri(g, OP_addi, R_QR, R_QR, (int64_t)a->D * esz);
+	branch(g, OP_dbnz, R_RN, 0, l_tok);
+	li(g, 1, s->sqv);
+	li(g, 3, n);
+	vx(g, OP_vrecip, TY_I32, TY_I32, 1, 1, 0, 3, ATTN_SIM_RS + ATTN_SIM_P);
+	li(g, 1, s->sacc);
+	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
+	li(g, R_QR, tok);
+	li(g, R_MX, s->sqv);
+	li(g, R_RN, n);
+	place(g, l_mac);
+	ri(g, OP_lw, 3, R_MX, 0);
+	vx(g, OP_vmac, ty, ty, 1, R_QR, 3, 4, 0);
+	ri(g, OP_addi, R_MX, R_MX, 4);
+	ri(g, OP_addi, R_QR, R_QR, (int64_t)a->D * esz);
+	branch(g, OP_dbnz, R_RN, 0, l_mac);
+	li(g, 3, 1);
+	vx(g, OP_vrqs, TY_I32, TY_I32, 1, 1, 3, 4, ATTN_SIM_RS - (15 - attn_log2(n)));
+	vx(g, OP_vdot, TY_I32, TY_I32, R_T1, 1, 1, 4, 0);
+	li(g, R_T2, a->sim_thr);
+	r3(g, OP_slt, R_T1, R_T2, R_T1);
+}
+
+/* Key flags, after the pre-pass has stored every block mean of the tile's heads. For each of
+ * this core's key blocks (table: the block in tile memory, its DRAM address, the head's means,
+ * the flag's place): on a new head the key mean mu from the head's block means (a vmac per
+ * block, vrqs by sim_kmul); the block (again from DRAM unless the tile caches K); its test; the
+ * flag byte (1: not self-similar) into the tile memory after the head's means. A tile barrier
+ * ends the phase. */
+static void
+gen_simpass(Gen *g, const CcAttn *a, const Spad *s, int cached)
+{
+	int l_ent = label(g), l_mu = label(g), l_have = label(g);
+	if (s->nsim) {
+		li(g, R_ITEM, s->simtab);
+		li(g, R_NITEM, s->nsim);
+		li(g, R_R0, -1);
+		place(g, l_ent);
+		ri(g, OP_lw, R_T1, R_ITEM, 8);
+		branch(g, OP_beq, R_T1, R_R0, l_have);
+		ri(g, OP_addi, R_R0, R_T1, 0);
+		li(g, 1, s->sacc);
+		li(g, 4, a->D);
+		vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
+		li(g, R_RN, a->nk);
+		place(g, l_mu);
+		li(g, 2, s->pm8);
+		li(g, 3, a->D);
+		r3(g, OP_tld, 2, R_T1, 3);
+		li(g, 3, 1);
+		vx(g, OP_vmac, TY_I8, TY_I8, 1, 2, 3, 4, 0);
+		ri(g, OP_addi, R_T1, R_T1, a->D);
+		branch(g, OP_dbnz, R_RN, 0, l_mu);
+		li(g, 2, s->mu);
+		li(g, 3, a->sim_kmul);
+		vx(g, OP_vrqs, TY_I16, TY_I32, 2, 1, 3, 4, ATTN_SIM_ONE);
+		place(g, l_have);
+		ri(g, OP_lw, 2, R_ITEM, 0);
+		li(g, 3, a->blkk * a->D);
+		if (!(cached & CACHE_K)) {
+			ri(g, OP_lw, R_T2, R_ITEM, 4);
+			r3(g, OP_dld, 2, R_T2, 3);
+			wait(g, ISA_WAIT_DMA);
+		}
+		li(g, 1, s->kb);
+		r3(g, OP_tld, 1, 2, 3);
+		gen_selfsim(g, a, s, 1);
+		ri(g, OP_xori, R_T1, R_T1, 1);
+		ri(g, OP_sw, R_T1, 0, s->sfl);
+		li(g, 1, s->sfl);
+		ri(g, OP_lw, 2, R_ITEM, 12);
+		li(g, 3, 1);
+		r3(g, OP_tst, 1, 2, 3);
+		ri(g, OP_addi, R_ITEM, R_ITEM, PRE_BYTES);
+		branch(g, OP_dbnz, R_NITEM, 0, l_ent);
+	}
+	{
+		Insn in = mk(OP_bar);
+		put(g, &in);
+	}
+}
+
+/* On a new head (R_T3: its means in tile memory): its key flags into s->nsk (i8), and 1 - flag
+ * into s->ks16 (i16). */
+static void
+gen_sim_head(Gen *g, const CcAttn *a, const Spad *s)
+{
+	li(g, 1, s->nsk);
+	ri(g, OP_addi, 2, R_T3, (int64_t)a->nk * a->D);
+	li(g, 3, a->nk);
+	r3(g, OP_tld, 1, 2, 3);
+	li(g, 2, s->ks16);
+	vx(g, OP_vmov, TY_I16, TY_I8, 2, 1, 0, 3, 0);
+	li(g, 4, -1);
+	vx(g, OP_vmuls, TY_I16, TY_I16, 2, 2, 4, 3, 0);
+	li(g, 4, 1);
+	vx(g, OP_vadds, TY_I16, TY_I16, 2, 2, 4, 3, 0);
+}
+
+/* Block scores of key blocks that are not self-similar drop by 2^30: T += flag * ATTN_SIM_PEN. */
+static void
+gen_sim_scores(Gen *g, const CcAttn *a, const Spad *s)
+{
+	li(g, 1, s->ts);
+	li(g, 2, s->nsk);
+	li(g, 3, ATTN_SIM_PEN);
+	li(g, 4, a->nk);
+	vx(g, OP_vmac, TY_I8, TY_I8, 1, 2, 3, 4, 0);
+}
+
+/* After the selection: key blocks that are not self-similar are kept (mask = max(mask, flag));
+ * a query block that is not self-similar (branch to l_all) keeps every block. */
+static void
+gen_sim_rules(Gen *g, const CcAttn *a, const Spad *s, int l_all)
+{
+	int l_done = label(g);
+	li(g, 1, s->mk);
+	li(g, 2, s->nsk);
+	li(g, 4, a->nk);
+	vx(g, OP_vmax, TY_I8, TY_I8, 1, 1, 2, 4, 0);
+	branch(g, OP_jmp, 0, 0, l_done);
+	place(g, l_all);
+	li(g, 1, s->mk);
+	li(g, 3, 1);
+	li(g, 4, a->nk);
+	vx(g, OP_vfill, TY_I8, TY_I8, 1, 0, 3, 4, 0);
+	place(g, l_done);
+}
+
 /* On a new head (sparse): the head's pooled key means from the tile memory into the columns of
  * MVMU 2, through the K and V buffers in chunks. */
 static void
@@ -313,6 +508,8 @@ gen_head(Gen *g, const CcAttn *a, const Spad *s)
 	ri(g, OP_lw, R_T2, R_ITEM, 24);
 	branch(g, OP_beq, R_T2, 0, l_skip);
 	ri(g, OP_lw, R_T3, R_ITEM, 28);
+	if (a->simk)
+		gen_sim_head(g, a, s);
 	for (c = 0; c < a->nk; c += chunk) {
 		uint32_t n = a->nk - c < chunk ? a->nk - c : chunk;
 		li(g, 1, s->kb);
@@ -329,11 +526,17 @@ gen_head(Gen *g, const CcAttn *a, const Spad *s)
 static void
 gen_mask(Gen *g, const CcAttn *a, const Spad *s)
 {
-	int l_set = label(g);
+	int l_set = label(g), l_all = label(g);
+	if (a->simk) {
+		gen_selfsim(g, a, s, 0);
+		branch(g, OP_beq, R_T1, 0, l_all);
+	}
 	gen_mean(g, a, s, s->qb, a->blkq, s->onesq);
 	li(g, 1, s->ts);
 	mvm(g, 1, 2, 2, 0);
 	wait(g, 1u << 2);
+	if (a->simk)
+		gen_sim_scores(g, a, s);
 	li(g, 1, s->mk);
 	li(g, 4, a->nk);
 	vx(g, OP_vfill, TY_I8, TY_I8, 1, 0, 0, 4, 0);
@@ -352,6 +555,10 @@ gen_mask(Gen *g, const CcAttn *a, const Spad *s)
 		vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, R_A, ATTN_ZSH);
 		li(g, 1, s->te);
 		vx(g, OP_vlut, TY_I16, TY_I8, 1, 2, R_LUT, R_A, 0);
+		if (a->simk) { /* E = 0 for a key block that is not self-similar */
+			li(g, 2, s->ks16);
+			vx(g, OP_vmul, TY_I16, TY_I16, 1, 1, 2, R_A, 0);
+		}
 		li(g, 2, s->sel);
 		li(g, 3, a->tau16);
 		sel(g, OP_topp, TY_I16, 2, 1, 3, R_A, R_T2);
@@ -371,6 +578,8 @@ gen_mask(Gen *g, const CcAttn *a, const Spad *s)
 	branch(g, OP_dbnz, R_T2, 0, l_set);
 	if (a->sink)
 		ri(g, OP_sb, R_T1, 0, s->mk);
+	if (a->simk)
+		gen_sim_rules(g, a, s, l_all);
 }
 
 /* One query row against the key block in MVMU 0 / 1: the online-softmax update. The row's
@@ -438,6 +647,8 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	li(g, R_NB, a->blkk);
 	if (prepass)
 		gen_prepass(g, a, s, npre);
+	if (a->simk)
+		gen_simpass(g, a, s, cached);
 	li(g, R_ITEM, s->items);
 	li(g, R_NITEM, nitems);
 	place(g, l_item);
@@ -540,6 +751,32 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	resolve(g);
 }
 
+/* The key-block table of gen_simpass from this core's pre-pass table: for each key block, its
+ * place in tile memory, its DRAM address, its head's means and its flag. */
+static void
+sim_table(const CcAttn *a, KCore *kc, Spad *s, const int32_t *pre, uint32_t npre, uint64_t pool_tm,
+          uint64_t pstride)
+{
+	int32_t *tab = xcalloc(npre + 1, PRE_BYTES);
+	uint32_t i;
+	s->nsim = 0;
+	for (i = 0; i < npre; i++) {
+		const int32_t *e = pre + (size_t)i * (PRE_BYTES / 4);
+		int32_t *o = tab + (size_t)s->nsim * (PRE_BYTES / 4);
+		uint64_t off, head;
+		if (e[2] < 0)
+			continue;
+		off = (uint64_t)e[2] - pool_tm;
+		head = pool_tm + off / pstride * pstride;
+		o[0] = e[1], o[1] = e[0], o[2] = (int32_t)head;
+		o[3] = (int32_t)(head + (uint64_t)a->nk * a->D + off % pstride / a->D);
+		s->nsim++;
+	}
+	if (s->nsim)
+		kprog_add_spad(kc, s->simtab, tab, s->nsim * PRE_BYTES);
+	free(tab);
+}
+
 static void
 add_io(KProg *p, const Graph *gr, IrTensorId t, int dir, uint32_t addr, double scale)
 {
@@ -611,7 +848,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
 	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
 	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
-	uint64_t pool_tm, cache_tm, headkv;
+	uint64_t pool_tm, cache_tm, headkv, pstride;
 	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage, maxh = 0;
 	int cached, prepass;
 	dq = a->D > a->Dv ? a->D : a->Dv;
@@ -630,7 +867,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		maxh = n > maxh ? n : maxh;
 	}
 	pool_tm = (uint64_t)stage * cpt;
-	cache_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * a->nk * a->D : 0));
+	pstride = (uint64_t)a->nk * a->D + (a->simk ? a->nk : 0); /* means, then key flags */
+	cache_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * pstride : 0));
 	if (cache_tm > tmem) {
 		free(heads);
 		return diag_err(
@@ -696,7 +934,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				e[4] = (int32_t)cc_attn_allowed(a, iq);
 				e[5] = (int32_t)(iq * a->blkq);
 				e[6] = kh != prev;
-				e[7] = (int32_t)(pool_tm + (uint64_t)hs * a->nk * a->D);
+				e[7] = (int32_t)(pool_tm + (uint64_t)hs * pstride);
 				prev = kh;
 			}
 			kprog_add_spad(g.kc, s.items, tab, (last - first) * ITEM_BYTES);
@@ -714,12 +952,14 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				                              off
 				                        : (uint64_t)core * stage + a->blkq * dq);
 				e[2] = a->sparse && !isv
-				           ? (int32_t)(pool_tm + ((uint64_t)hsl * a->nk + j) * a->D)
+				           ? (int32_t)(pool_tm + hsl * pstride + (uint64_t)j * a->D)
 				           : -1;
 				e[3] = (int32_t)(a->blkk * (isv ? a->Dv : a->D));
 			}
 			if (npre)
 				kprog_add_spad(g.kc, s.pooltab, pre, npre * PRE_BYTES);
+			if (a->simk)
+				sim_table(a, g.kc, &s, pre, npre, pool_tm, pstride);
 			free(pre);
 			kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
 			if (a->sparse) {
