@@ -220,9 +220,9 @@ static void
 sim_spad_map(const CcAttn *a, uint32_t npool, Spad *s, uint32_t *at)
 {
 	uint32_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk;
-	s->xs = take(at, 2 * (uint64_t)a->blkk * a->D);
+	s->xs = take(at, 2 * (uint64_t)a->D);
 	s->sqv = take(at, 4 * (uint64_t)nmax);
-	s->sacc = take(at, 4 * (uint64_t)a->D);
+	s->sacc = s->acc; /* free outside gen_mean */
 	s->mu = take(at, 2 * (uint64_t)a->D);
 	s->nsk = take(at, a->nk);
 	s->ks16 = take(at, 2 * (uint64_t)a->nk);
@@ -324,37 +324,41 @@ gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npre)
 
 /* ---- self-similarity (simthresh >= 0, attn.h) ---- */
 
+/* One token of the test at R_QR: a query token is used in place; a key token is smoothed into
+ * s->xs (i16, R_OR = s->xs). */
+static void
+gen_sim_token(Gen *g, const Spad *s, int isk)
+{
+	if (!isk)
+		return;
+	vx(g, OP_vmov, TY_I16, TY_I8, R_OR, R_QR, 0, 4, 0);
+	li(g, 3, s->mu);
+	vx(g, OP_vsub, TY_I16, TY_I16, R_OR, R_OR, 3, 4, 0);
+}
+
 /* The test of a block -> R_T1 = 1 if self-similar: the query block at s->qb (i8), or the key
- * block at s->kb smoothed by s->mu into s->xs (i16). Per token: vdot for |x|^2, the scalar
- * bit-by-bit root of |x|^2 << 6 into s->sqv; then vrecip (the inverse norms), a vmac per token
- * (the sum of normalised tokens), vrqs and vdot for |s|^2, compared with sim_thr. Uses r1-r4,
- * R_T1-R_T4, R_QR, R_MX, R_RN. */
+ * block at s->kb smoothed by s->mu (i16). Per token: vdot for |x|^2, the scalar bit-by-bit root
+ * of |x|^2 << 6 into s->sqv; then vrecip (the inverse norms), a vmac per token (the sum of
+ * normalised tokens), vrqs and vdot for |s|^2, compared with sim_thr. Uses r1-r4, R_T1-R_T4,
+ * R_QR, R_MX, R_RN, R_OR. */
 static void
 gen_selfsim(Gen *g, const CcAttn *a, const Spad *s, int isk)
 {
-	uint32_t n = isk ? a->blkk : a->blkq, tok = isk ? s->xs : s->qb, esz = isk ? 2 : 1;
-	unsigned ty = isk ? TY_I16 : TY_I8;
+	uint32_t n = isk ? a->blkk : a->blkq, src = isk ? s->kb : s->qb;
+	unsigned ty = isk ? TY_I16 : TY_I8, x = isk ? R_OR : R_QR;
 	uint64_t top = ((uint64_t)a->D * (isk ? 255 * 255 : 128 * 128)) << (2 * ATTN_SIM_P),
 	         bit0 = 1;
 	int l_tok = label(g), l_sq = label(g), l_keep = label(g), l_mac = label(g);
 	while (bit0 * 4 <= top) /* the root's first bit: no |x|^2 << 6 reaches bit0 * 4 */
 		bit0 *= 4;
 	li(g, 4, a->D);
-	if (isk) {
-		li(g, 1, s->xs);
-		li(g, 2, s->kb);
-		li(g, 3, n * a->D);
-		vx(g, OP_vmov, TY_I16, TY_I8, 1, 2, 0, 3, 0);
-	}
-	li(g, R_QR, tok);
+	li(g, R_OR, s->xs);
+	li(g, R_QR, src);
 	li(g, R_MX, s->sqv);
 	li(g, R_RN, n);
 	place(g, l_tok);
-	if (isk) {
-		li(g, 3, s->mu);
-		vx(g, OP_vsub, TY_I16, TY_I16, R_QR, R_QR, 3, 4, 0);
-	}
-	vx(g, OP_vdot, ty, ty, R_T1, R_QR, R_QR, 4, 0);
+	gen_sim_token(g, s, isk);
+	vx(g, OP_vdot, ty, ty, R_T1, x, x, 4, 0);
 	ri(g, OP_slli, R_T1, R_T1, 2 * ATTN_SIM_P);
 	li(g, R_T2, 0);
 	li(g, R_T3, (int64_t)bit0);
@@ -369,21 +373,22 @@ gen_selfsim(Gen *g, const CcAttn *a, const Spad *s, int isk)
 	branch(g, OP_bne, R_T3, 0, l_sq);
 	ri(g, OP_sw, R_T2, R_MX, 0);
 	ri(g, OP_addi, R_MX, R_MX, 4);
-	ri(g, OP_addi, R_QR, R_QR, (int64_t)a->D * esz);
+	ri(g, OP_addi, R_QR, R_QR, a->D);
 	branch(g, OP_dbnz, R_RN, 0, l_tok);
 	li(g, 1, s->sqv);
 	li(g, 3, n);
 	vx(g, OP_vrecip, TY_I32, TY_I32, 1, 1, 0, 3, ATTN_SIM_RS + ATTN_SIM_P);
 	li(g, 1, s->sacc);
 	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
-	li(g, R_QR, tok);
+	li(g, R_QR, src);
 	li(g, R_MX, s->sqv);
 	li(g, R_RN, n);
 	place(g, l_mac);
+	gen_sim_token(g, s, isk);
 	ri(g, OP_lw, 3, R_MX, 0);
-	vx(g, OP_vmac, ty, ty, 1, R_QR, 3, 4, 0);
+	vx(g, OP_vmac, ty, ty, 1, x, 3, 4, 0);
 	ri(g, OP_addi, R_MX, R_MX, 4);
-	ri(g, OP_addi, R_QR, R_QR, (int64_t)a->D * esz);
+	ri(g, OP_addi, R_QR, R_QR, a->D);
 	branch(g, OP_dbnz, R_RN, 0, l_mac);
 	li(g, 3, 1);
 	vx(g, OP_vrqs, TY_I32, TY_I32, 1, 1, 3, 4, ATTN_SIM_RS - (15 - attn_log2(n)));

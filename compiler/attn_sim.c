@@ -21,15 +21,22 @@ cc_attn_sim_setup(CcAttn *a, double theta)
 	return 0;
 }
 
+static uint64_t
+align16(uint64_t v)
+{
+	return (v + 15) & ~(uint64_t)15;
+}
+
 uint64_t
 cc_attn_sim_spad(const CcAttn *a)
 {
 	uint32_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk;
 	if (!a->simk)
 		return 0;
-	/* smoothed key tokens, norms, accumulator, key mean, flags (i8, i16), one flag byte */
-	return 2 * (uint64_t)a->blkk * a->D + 4 * (uint64_t)nmax + 4 * (uint64_t)a->D +
-	       2 * (uint64_t)a->D + 3 * (uint64_t)a->nk + 4 + 7 * 16;
+	/* a smoothed key token, the norms, the key mean, the flags (i8, i16), a flag byte; the
+	 * accumulator is the pooling one */
+	return align16(2 * (uint64_t)a->D) + align16(4 * (uint64_t)nmax) +
+	       align16(2 * (uint64_t)a->D) + align16(a->nk) + align16(2 * (uint64_t)a->nk) + 16;
 }
 
 int64_t
