@@ -59,7 +59,8 @@ enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into
 typedef struct Spad {
 	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
 	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
-	uint32_t xs, sqv, sacc, mu, nsk, ks16, sfl, simtab, nsim; /* self-similarity (simk) */
+	/* self-similarity (simk) */
+	uint32_t xs, sqv, sres, stmp, sg8, sacc, mu, nsk, ks16, sfl, simtab, nsim;
 } Spad;
 
 typedef struct Gen {
@@ -219,9 +220,17 @@ take(uint32_t *at, uint64_t bytes)
 static void
 sim_spad_map(const CcAttn *a, uint32_t npool, Spad *s, uint32_t *at)
 {
-	uint32_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk;
+	uint32_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk, o;
 	s->xs = take(at, 2 * (uint64_t)a->D);
-	s->sqv = take(at, 4 * (uint64_t)nmax);
+	/* the roots' scratch: in the O buffer (free before an item's blocks) when it fits */
+	if (cc_attn_sim_scratch(a) <= (uint64_t)a->blkq * (a->Dv + 1) * 4)
+		o = s->ox;
+	else
+		o = take(at, cc_attn_sim_scratch(a));
+	s->sqv = o;
+	s->sres = o + 4 * nmax;
+	s->stmp = s->sres + 4 * nmax;
+	s->sg8 = s->stmp + 4 * nmax;
 	s->sacc = s->acc; /* free outside gen_mean */
 	s->mu = take(at, 2 * (uint64_t)a->D);
 	s->nsk = take(at, a->nk);
@@ -337,20 +346,22 @@ gen_sim_token(Gen *g, const Spad *s, int isk)
 }
 
 /* The test of a block -> R_T1 = 1 if self-similar: the query block at s->qb (i8), or the key
- * block at s->kb smoothed by s->mu (i16). Per token: vdot for |x|^2, the scalar bit-by-bit root
- * of |x|^2 << 6 into s->sqv; then vrecip (the inverse norms), a vmac per token (the sum of
- * normalised tokens), vrqs and vdot for |s|^2, compared with sim_thr. Uses r1-r4, R_T1-R_T4,
- * R_QR, R_MX, R_RN, R_OR. */
+ * block at s->kb smoothed by s->mu (i16). Per token, vdot for v = (|x|^2 << 6) + 1 into s->sqv;
+ * the roots of all n values at once, digit by digit from the highest bit b a root can have:
+ * res += 2^b where (res + 2^b)^2 < v (vadds, vmul, vsub, vrqs to i8, vrelu, vmin with the
+ * block's ones: a 0/1 step, vmac by 2^b); vrecip (the inverse norms); a vmac per token (the sum
+ * of normalised tokens); vrqs and vdot for |s|^2, compared with sim_thr. Uses r1-r4, R_T1-R_T4,
+ * R_QR, R_MX, R_RN, R_OR and the test's scratch (s->sqv, sres, stmp, sg8). */
 static void
 gen_selfsim(Gen *g, const CcAttn *a, const Spad *s, int isk)
 {
 	uint32_t n = isk ? a->blkk : a->blkq, src = isk ? s->kb : s->qb;
 	unsigned ty = isk ? TY_I16 : TY_I8, x = isk ? R_OR : R_QR;
-	uint64_t top = ((uint64_t)a->D * (isk ? 255 * 255 : 128 * 128)) << (2 * ATTN_SIM_P),
-	         bit0 = 1;
-	int l_tok = label(g), l_sq = label(g), l_keep = label(g), l_mac = label(g);
-	while (bit0 * 4 <= top) /* the root's first bit: no |x|^2 << 6 reaches bit0 * 4 */
-		bit0 *= 4;
+	uint64_t top = ((uint64_t)a->D * (isk ? 255 * 255 : 128 * 128)) << (2 * ATTN_SIM_P);
+	int64_t bit0 = 1;
+	int l_tok = label(g), l_bit = label(g), l_mac = label(g);
+	while ((uint64_t)(bit0 * 2) * (uint64_t)(bit0 * 2) <= top) /* roots are below 2 bit0 */
+		bit0 *= 2;
 	li(g, 4, a->D);
 	li(g, R_OR, s->xs);
 	li(g, R_QR, src);
@@ -360,28 +371,36 @@ gen_selfsim(Gen *g, const CcAttn *a, const Spad *s, int isk)
 	gen_sim_token(g, s, isk);
 	vx(g, OP_vdot, ty, ty, R_T1, x, x, 4, 0);
 	ri(g, OP_slli, R_T1, R_T1, 2 * ATTN_SIM_P);
-	li(g, R_T2, 0);
-	li(g, R_T3, (int64_t)bit0);
-	place(g, l_sq);
-	r3(g, OP_add, R_T4, R_T2, R_T3);
-	ri(g, OP_srli, R_T2, R_T2, 1);
-	branch(g, OP_blt, R_T1, R_T4, l_keep);
-	r3(g, OP_sub, R_T1, R_T1, R_T4);
-	r3(g, OP_add, R_T2, R_T2, R_T3);
-	place(g, l_keep);
-	ri(g, OP_srli, R_T3, R_T3, 2);
-	branch(g, OP_bne, R_T3, 0, l_sq);
-	ri(g, OP_sw, R_T2, R_MX, 0);
+	ri(g, OP_addi, R_T1, R_T1, 1);
+	ri(g, OP_sw, R_T1, R_MX, 0);
 	ri(g, OP_addi, R_MX, R_MX, 4);
 	ri(g, OP_addi, R_QR, R_QR, a->D);
 	branch(g, OP_dbnz, R_RN, 0, l_tok);
-	li(g, 1, s->sqv);
-	li(g, 3, n);
-	vx(g, OP_vrecip, TY_I32, TY_I32, 1, 1, 0, 3, ATTN_SIM_RS + ATTN_SIM_P);
+	/* res = floor(sqrt(v - 1)) */
+	li(g, 1, s->stmp);
+	li(g, 2, s->sres);
+	li(g, R_MX, s->sqv);
+	li(g, R_T2, s->sg8);
+	li(g, R_T4, isk ? s->onesk : s->onesq);
+	li(g, 4, n);
+	vx(g, OP_vfill, TY_I32, TY_I32, 2, 0, 0, 4, 0);
+	li(g, R_T3, bit0);
+	place(g, l_bit);
+	vx(g, OP_vadds, TY_I32, TY_I32, 1, 2, R_T3, 4, 0);
+	vx(g, OP_vmul, TY_I32, TY_I32, 1, 1, 1, 4, 0);
+	vx(g, OP_vsub, TY_I32, TY_I32, 1, R_MX, 1, 4, 0);
+	li(g, 3, 1);
+	vx(g, OP_vrqs, TY_I8, TY_I32, R_T2, 1, 3, 4, 0);
+	vx(g, OP_vrelu, TY_I8, TY_I8, R_T2, R_T2, 0, 4, 0);
+	vx(g, OP_vmin, TY_I8, TY_I8, R_T2, R_T2, R_T4, 4, 0);
+	vx(g, OP_vmac, TY_I8, TY_I8, 2, R_T2, R_T3, 4, 0);
+	ri(g, OP_srli, R_T3, R_T3, 1);
+	branch(g, OP_bne, R_T3, 0, l_bit);
+	vx(g, OP_vrecip, TY_I32, TY_I32, R_MX, 2, 0, 4, ATTN_SIM_RS + ATTN_SIM_P);
 	li(g, 1, s->sacc);
+	li(g, 4, a->D);
 	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
 	li(g, R_QR, src);
-	li(g, R_MX, s->sqv);
 	li(g, R_RN, n);
 	place(g, l_mac);
 	gen_sim_token(g, s, isk);
@@ -532,10 +551,8 @@ static void
 gen_mask(Gen *g, const CcAttn *a, const Spad *s)
 {
 	int l_set = label(g), l_all = label(g);
-	if (a->simk) {
-		gen_selfsim(g, a, s, 0);
+	if (a->simk) /* R_T1: the query block's test (gen_kernel) */
 		branch(g, OP_beq, R_T1, 0, l_all);
-	}
 	gen_mean(g, a, s, s->qb, a->blkq, s->onesq);
 	li(g, 1, s->ts);
 	mvm(g, 1, 2, 2, 0);
@@ -670,6 +687,8 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	wait(g, ISA_WAIT_DMA);
 	li(g, 2, s->qb);
 	r3(g, OP_tld, 2, 1, 3);
+	if (a->simk) /* R_T1 until gen_mask; uses the O buffer before it is cleared */
+		gen_selfsim(g, a, s, 0);
 	li(g, 1, s->ox);
 	li(g, 4, a->blkq * (a->Dv + 1));
 	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);

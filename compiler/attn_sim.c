@@ -28,15 +28,25 @@ align16(uint64_t v)
 }
 
 uint64_t
+cc_attn_sim_scratch(const CcAttn *a)
+{
+	uint64_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk;
+	return 12 * nmax + align16(nmax);
+}
+
+uint64_t
 cc_attn_sim_spad(const CcAttn *a)
 {
-	uint32_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk;
+	uint64_t b;
 	if (!a->simk)
 		return 0;
-	/* a smoothed key token, the norms, the key mean, the flags (i8, i16), a flag byte; the
-	 * accumulator is the pooling one */
-	return align16(2 * (uint64_t)a->D) + align16(4 * (uint64_t)nmax) +
-	       align16(2 * (uint64_t)a->D) + align16(a->nk) + align16(2 * (uint64_t)a->nk) + 16;
+	/* a smoothed key token, the key mean, the flags (i8, i16), a flag byte; the accumulator is
+	 * the pooling one, the roots' scratch the O buffer when it fits */
+	b = align16(2 * (uint64_t)a->D) + align16(2 * (uint64_t)a->D) + align16(a->nk) +
+	    align16(2 * (uint64_t)a->nk) + 16;
+	if (cc_attn_sim_scratch(a) > (uint64_t)a->blkq * (a->Dv + 1) * 4)
+		b += align16(cc_attn_sim_scratch(a));
+	return b;
 }
 
 int64_t
