@@ -378,6 +378,35 @@ START_TEST(mask_reference_vector)
 				              "%s row %d block %d: got %d",
 				              mode ? "top-p" : "top-k", i, j, mask[i * 4 + j]);
 	}
+	/* The self-similarity test on the same vector. theta 0.5: every block passes (sims 0.91 and
+	 * up), the same masks. theta 0.95: query block 2 (0.912) and smoothed key block 2 (0.935)
+	 * fail: row 2 keeps every block, column 2 is kept, and the other rows choose among blocks
+	 * 0, 1, 3 (the table's P renormalised: top-2 and top-p 0.9 both keep two). */
+	a.sparse = 1;
+	for (mode = 0; mode < 4; mode++) {
+		static const uint8_t want_s[4][4] = {
+		    {1, 1, 1, 0}, {1, 1, 1, 0}, {1, 1, 1, 1}, {1, 0, 1, 1}};
+		double theta = mode < 2 ? 0.5 : 0.95;
+		const uint8_t(*want)[4] = mode >= 2 ? want_s : mode ? want_p : want_k;
+		float qf[16];
+		uint8_t fmask[16];
+		a.mode = mode % 2;
+		ck_assert_int_eq(cc_attn_sim_setup(&a, theta), 0);
+		ck_assert(a.simk);
+		cc_attn_mask_q(&a, q, q, mask);
+		for (i = 0; i < 16; i++)
+			qf[i] = (float)qv[i / 2][i % 2];
+		cc_block_mask_ref(qf, qf, 8, 8, 2, 2, 2, a.mode, 0.5, 0.9, theta, 0, 0, fmask);
+		for (i = 0; i < 4; i++)
+			for (j = 0; j < 4; j++) {
+				ck_assert_msg(mask[i * 4 + j] == want[i][j],
+				              "theta %g %s row %d block %d: got %d", theta,
+				              a.mode ? "top-p" : "top-k", i, j, mask[i * 4 + j]);
+				ck_assert_msg(fmask[i * 4 + j] == want[i][j],
+				              "float, theta %g %s row %d block %d: got %d", theta,
+				              a.mode ? "top-p" : "top-k", i, j, fmask[i * 4 + j]);
+			}
+	}
 }
 END_TEST
 
