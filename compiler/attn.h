@@ -90,8 +90,8 @@ int cc_attn_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d);
  * (checked by the shape rule); -1 for blocks too large for its fixed point (2^8 tokens). */
 int cc_attn_sim_setup(CcAttn *a, double theta);
 /* cc_attn_sim_spad: scratchpad bytes of the test's buffers (attn_codegen.c's map);
- * cc_attn_sim_scratch: those of the roots' scratch (three i32 and one i8 vector per token, in
- * the O buffer when it fits). */
+ * cc_attn_sim_scratch: those of its scratch (the roots' three i32 and one i8 vector per token,
+ * a smoothed key token, the key mean, a flag), in the O buffer when it fits. */
 uint64_t cc_attn_sim_spad(const CcAttn *a);
 uint64_t cc_attn_sim_scratch(const CcAttn *a);
 /* cc_attn_isqrt: floor(sqrt(v)), v >= 0. */

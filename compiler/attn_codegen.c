@@ -60,7 +60,7 @@ typedef struct Spad {
 	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
 	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
 	/* self-similarity (simk) */
-	uint32_t xs, sqv, sres, stmp, sg8, sacc, mu, nsk, ks16, sfl, simtab, nsim;
+	uint32_t xs, sqv, sres, stmp, sg8, sacc, mu, nsk, sfl, simtab, nsim;
 } Spad;
 
 typedef struct Gen {
@@ -215,28 +215,29 @@ take(uint32_t *at, uint64_t bytes)
 	return a;
 }
 
-/* The self-similarity test's buffers (cc_attn_sim_spad) and its key-block table (at most one
- * entry per pre-pass block). */
+/* The self-similarity test's buffers (cc_attn_sim_spad): its scratch (the roots' vectors, a
+ * smoothed key token, the key mean, a flag byte) and its key-block table (at most one entry per
+ * pre-pass block) in the O buffer, which is free before an item's key blocks, when they fit;
+ * the head's key flags in the K buffer, free during the mask. */
 static void
 sim_spad_map(const CcAttn *a, uint32_t npool, Spad *s, uint32_t *at)
 {
 	uint32_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk, o;
-	s->xs = take(at, 2 * (uint64_t)a->D);
-	/* the roots' scratch: in the O buffer (free before an item's blocks) when it fits */
-	if (cc_attn_sim_scratch(a) <= (uint64_t)a->blkq * (a->Dv + 1) * 4)
-		o = s->ox;
-	else
-		o = take(at, cc_attn_sim_scratch(a));
+	uint64_t scratch = cc_attn_sim_scratch(a), ox = (uint64_t)a->blkq * (a->Dv + 1) * 4;
+	o = scratch <= ox ? s->ox : take(at, scratch);
 	s->sqv = o;
 	s->sres = o + 4 * nmax;
 	s->stmp = s->sres + 4 * nmax;
 	s->sg8 = s->stmp + 4 * nmax;
+	s->xs = s->sg8 + ((nmax + 15) & ~15u);
+	s->mu = s->xs + ((2 * a->D + 15) & ~15u);
+	s->sfl = s->mu + ((2 * a->D + 15) & ~15u);
 	s->sacc = s->acc; /* free outside gen_mean */
-	s->mu = take(at, 2 * (uint64_t)a->D);
-	s->nsk = take(at, a->nk);
-	s->ks16 = take(at, 2 * (uint64_t)a->nk);
-	s->sfl = take(at, 4);
-	s->simtab = take(at, (uint64_t)npool * PRE_BYTES);
+	s->nsk = a->nk <= a->blkk * a->D ? s->kb : take(at, a->nk);
+	if (scratch + (uint64_t)npool * PRE_BYTES <= ox)
+		s->simtab = s->ox + (uint32_t)scratch;
+	else
+		s->simtab = take(at, (uint64_t)npool * PRE_BYTES);
 }
 
 static void
@@ -475,27 +476,30 @@ gen_simpass(Gen *g, const CcAttn *a, const Spad *s, int cached)
 	}
 }
 
-/* On a new head (R_T3: its means in tile memory): its key flags into s->nsk (i8), and 1 - flag
- * into s->ks16 (i16). */
+/* E (i16 at r1) times 1 - flag, the factor made in s->tz (free after vlut). */
 static void
-gen_sim_head(Gen *g, const CcAttn *a, const Spad *s)
+gen_sim_e(Gen *g, const Spad *s)
 {
-	li(g, 1, s->nsk);
-	ri(g, OP_addi, 2, R_T3, (int64_t)a->nk * a->D);
-	li(g, 3, a->nk);
-	r3(g, OP_tld, 1, 2, 3);
-	li(g, 2, s->ks16);
-	vx(g, OP_vmov, TY_I16, TY_I8, 2, 1, 0, 3, 0);
+	li(g, 2, s->nsk);
+	li(g, 3, s->tz);
+	vx(g, OP_vmov, TY_I16, TY_I8, 3, 2, 0, R_A, 0);
 	li(g, 4, -1);
-	vx(g, OP_vmuls, TY_I16, TY_I16, 2, 2, 4, 3, 0);
+	vx(g, OP_vmuls, TY_I16, TY_I16, 3, 3, 4, R_A, 0);
 	li(g, 4, 1);
-	vx(g, OP_vadds, TY_I16, TY_I16, 2, 2, 4, 3, 0);
+	vx(g, OP_vadds, TY_I16, TY_I16, 3, 3, 4, R_A, 0);
+	vx(g, OP_vmul, TY_I16, TY_I16, 1, 1, 3, R_A, 0);
 }
 
-/* Block scores of key blocks that are not self-similar drop by 2^30: T += flag * ATTN_SIM_PEN. */
+/* The head's key flags (in tile memory after its means) into s->nsk; the block scores of key
+ * blocks that are not self-similar drop by 2^30: T += flag * ATTN_SIM_PEN. */
 static void
 gen_sim_scores(Gen *g, const CcAttn *a, const Spad *s)
 {
+	ri(g, OP_lw, R_T3, R_ITEM, 28);
+	ri(g, OP_addi, 2, R_T3, (int64_t)a->nk * a->D);
+	li(g, 1, s->nsk);
+	li(g, 3, a->nk);
+	r3(g, OP_tld, 1, 2, 3);
 	li(g, 1, s->ts);
 	li(g, 2, s->nsk);
 	li(g, 3, ATTN_SIM_PEN);
@@ -532,8 +536,6 @@ gen_head(Gen *g, const CcAttn *a, const Spad *s)
 	ri(g, OP_lw, R_T2, R_ITEM, 24);
 	branch(g, OP_beq, R_T2, 0, l_skip);
 	ri(g, OP_lw, R_T3, R_ITEM, 28);
-	if (a->simk)
-		gen_sim_head(g, a, s);
 	for (c = 0; c < a->nk; c += chunk) {
 		uint32_t n = a->nk - c < chunk ? a->nk - c : chunk;
 		li(g, 1, s->kb);
@@ -577,10 +579,8 @@ gen_mask(Gen *g, const CcAttn *a, const Spad *s)
 		vx(g, OP_vrqs, TY_I8, TY_I32, 2, 1, 3, R_A, ATTN_ZSH);
 		li(g, 1, s->te);
 		vx(g, OP_vlut, TY_I16, TY_I8, 1, 2, R_LUT, R_A, 0);
-		if (a->simk) { /* E = 0 for a key block that is not self-similar */
-			li(g, 2, s->ks16);
-			vx(g, OP_vmul, TY_I16, TY_I16, 1, 1, 2, R_A, 0);
-		}
+		if (a->simk) /* E = 0 for a key block that is not self-similar */
+			gen_sim_e(g, s);
 		li(g, 2, s->sel);
 		li(g, 3, a->tau16);
 		sel(g, OP_topp, TY_I16, 2, 1, 3, R_A, R_T2);

@@ -31,21 +31,21 @@ uint64_t
 cc_attn_sim_scratch(const CcAttn *a)
 {
 	uint64_t nmax = a->blkq > a->blkk ? a->blkq : a->blkk;
-	return 12 * nmax + align16(nmax);
+	return 12 * nmax + align16(nmax) + 2 * align16(2 * (uint64_t)a->D) + 16;
 }
 
 uint64_t
 cc_attn_sim_spad(const CcAttn *a)
 {
-	uint64_t b;
+	uint64_t b = 0;
 	if (!a->simk)
 		return 0;
-	/* a smoothed key token, the key mean, the flags (i8, i16), a flag byte; the accumulator is
-	 * the pooling one, the roots' scratch the O buffer when it fits */
-	b = align16(2 * (uint64_t)a->D) + align16(2 * (uint64_t)a->D) + align16(a->nk) +
-	    align16(2 * (uint64_t)a->nk) + 16;
+	/* the scratch in the O buffer, the key flags in the K buffer, the accumulator the pooling
+	 * one, when they fit */
 	if (cc_attn_sim_scratch(a) > (uint64_t)a->blkq * (a->Dv + 1) * 4)
 		b += align16(cc_attn_sim_scratch(a));
+	if (a->nk > a->blkk * a->D)
+		b += align16(a->nk);
 	return b;
 }
 
