@@ -16,17 +16,20 @@
  *
  * Self-similarity (sparse, simthresh theta >= 0; a negative theta passes every block and is not
  * lowered), for a block of n tokens x_t (D wide), attn_sim.c:
- *   n2_t = sum x_t^2 (vdot), sq_t = floor(sqrt(n2_t << 2 ATTN_SIM_P)) (the norm with 3 fraction
- *   bits; the code takes the roots of a block's tokens together, digit by digit on the VFU), r_t =
- * round(2^(ATTN_SIM_RS + ATTN_SIM_P) / sq_t) (vrecip; the inverse norm at 2^22), acc = sum_t x_t
- * r_t (vmac, i32: each normalised token at 2^22), s = round(acc >> (ATTN_SIM_RS - F)) with F = 15 -
- * log2 n, so |s|^2 <= n^2 2^2F = 2^30, and the block is self-similar iff |s|^2 (vdot) > sim_thr =
- * floor(theta 2^30): mean pairwise cosine |s|^2 / (n^2 2^2F) > theta. K blocks are smoothed first:
- * mu = round(sum_j pooled mean_j x sim_kmul >> 30), i16 (the mean of the head's 8-bit block means,
- * sim_kmul = round(2^30 / nk)), x_t = k_t - mu. Q blocks are not. A key block that is not
- * self-similar gets score T - 2^30 (below every real score) and E = 0, so it ranks after every
- * other block, and its mask byte is then set; a query block that is not self-similar keeps every
- * allowed key block. */
+ *   n2_t = sum x_t^2 (vdot); sq_t = floor(sqrt(n2_t << 2 ATTN_SIM_P)), the norm with 3 fraction
+ *     bits (the code takes a block's roots together, digit by digit on the VFU);
+ *   r_t = round(2^(ATTN_SIM_RS + ATTN_SIM_P) / sq_t) (vrecip), the inverse norm at 2^22;
+ *   acc = sum_t x_t r_t (vmac, i32), the normalised tokens at 2^22;
+ *   s = round(acc >> (ATTN_SIM_RS - F)) with F = 15 - log2 n, so |s|^2 <= n^2 2^2F = 2^30;
+ *   self-similar iff |s|^2 (vdot) > sim_thr = floor(theta 2^30): the mean pairwise cosine
+ *     |s|^2 / (n^2 2^2F) exceeds theta.
+ *   Key blocks are smoothed first: mu = round(sum_j mean_j x sim_kmul >> 30) (i16; the mean of
+ *   the head's 8-bit block means, sim_kmul = round(2^30 / nk)), x_t = k_t - mu; query blocks are
+ *   not. The code tests key blocks in a second pre-pass phase (a flag byte per block in tile
+ *   memory after the head's means) and each query block after loading it. A key block that is
+ *   not self-similar gets score T - 2^30 (below every real score) and E = 0, so it ranks after
+ *   every other block, and its mask byte is then set; a query block that is not self-similar
+ *   keeps every allowed key block. */
 #ifndef KOLMO_ATTN_H
 #define KOLMO_ATTN_H
 

@@ -4,7 +4,8 @@
  *   mask     key and query block means (sums shifted, rounding half away from zero), block
  *            scores, selection by repeated arg-max (ties: lower index) on the scores (top-k) or
  *            on the exp2 table of the scores minus their maximum (top-p, hybrid), causal prefix,
- *            sink
+ *            sink; with simthresh >= 0 the self-similarity test (compiler/attn_sim.c): key
+ *            flags from the smoothed keys, the query block's test, the two keep rules
  *   rows     per query row and selected key block: scores, running max, the exp2 table, 8-bit
  *            probabilities, rescale of O and l by the table's alpha, P V, sum of P
  *   output   O x round(2^30 / l) >> 30, saturated to 8 bits
