@@ -1,11 +1,11 @@
 /* test_attn.c: the attention lowering. Compiled dense and sparse attention run on the simulator
  * and must equal the integer reference (and the LLVM JIT's, an independent implementation) bit
- * for bit over the mask modes, causal / sink, grouped
- * K/V heads, unequal block sizes and self-similarity thresholds (on inputs with noise blocks,
- * where the integer mask must also equal the float one); the integer block mask reproduces the
- * reference file's test vector, with and without the self-similarity test; quantised dense
- * attention stays close to the float interpreter; sparse attention gets faster as fewer blocks are
- * kept; bad models get located errors. */
+ * for bit over the mask modes, causal / sink, grouped K/V heads, unequal block sizes and
+ * self-similarity thresholds (on inputs with noise blocks, where the integer mask must also equal
+ * the float one); the integer block mask reproduces the reference file's test vector, with and
+ * without the self-similarity test; quantised dense attention stays close to the float
+ * interpreter; sparse attention gets faster as fewer blocks are kept; bad models get located
+ * errors. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
