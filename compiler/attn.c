@@ -61,7 +61,7 @@ spad_need(const CcAttn *a)
 	b += (uint64_t)(a->blkk + 1) * (4 + 1 + 2) + 2 * (uint64_t)a->blkk; /* s, z8, p16, 2 x p8 */
 	if (a->sparse)
 		b += 4 * (uint64_t)a->D + 2 * a->D + 7 * (uint64_t)a->nk + 4 * (uint64_t)a->nk +
-		     2 * (uint64_t)(a->blkq > a->blkk ? a->blkq : a->blkk);
+		     2 * (uint64_t)(a->blkq > a->blkk ? a->blkq : a->blkk) + cc_attn_sim_spad(a);
 	return b + 64 * 16; /* alignment slack */
 }
 
@@ -170,12 +170,6 @@ cc_attn_check(CcModel *m, Diag *d)
 		if (!(rho > 0 && rho <= 1) || !(tau > 0 && tau <= 1))
 			return attn_error(m, n->loc, d, "rho %g and tau %g must lie in (0, 1]", rho,
 			                  tau);
-		if (!(ir_attr_float(g, a->node, "simthresh") < 0))
-			return attn_error(m, ir_attr(g, a->node, "simthresh")->loc, d,
-			                  "simthresh %g: the lowering supports only a negative "
-			                  "self-similarity threshold (every block is self-similar, "
-			                  "since a mean pairwise cosine is never negative)",
-			                  ir_attr_float(g, a->node, "simthresh"));
 		if (ir_attr_int(g, a->node, "combine") != 0)
 			return attn_error(
 			    m, ir_attr(g, a->node, "combine")->loc, d,
@@ -209,6 +203,11 @@ cc_attn_check(CcModel *m, Diag *d)
 		    "the block sizes blkq %u and blkk %u",
 		    a->N, a->M, a->blkq, a->blkk);
 	a->nq = a->N / a->blkq, a->nk = a->M / a->blkk;
+	if (cc_attn_sim_setup(a, a->sparse ? ir_attr_float(g, a->node, "simthresh") : -1))
+		return attn_error(m, ir_attr(g, a->node, "simthresh")->loc, d,
+		                  "simthresh %g: the self-similarity test takes blocks of at most "
+		                  "256 tokens and head dims of at most 256",
+		                  ir_attr_float(g, a->node, "simthresh"));
 	if (a->D > rows || a->blkk > cols || a->blkk > rows || a->Dv > cols)
 		return attn_error(m, n->loc, d,
 		                  "head dims D %u / Dv %u and key block blkk %u do not fit the "
@@ -309,6 +308,9 @@ cc_attn_dump(const CcModel *m, FILE *f)
 			fprintf(f, " -> + (out scale %.9g)\n", a->add2.s_out);
 		}
 	}
+	if (a->simk)
+		fprintf(f, "self-similarity: |s|^2 > %d (theta x 2^30), key mean x %d >> 30\n",
+		        a->sim_thr, a->sim_kmul);
 	fprintf(f,
 	        "formats: q, k, v, o i8 at scale %.9g; z8 = sat8(z x %d >> %d); p16 = 2^14 x "
 	        "2^(z8/16); p8 = p16 x 127 >> 14; o = O x round(2^30 / l) >> 30\n",

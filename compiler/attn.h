@@ -12,19 +12,40 @@
  *     z = s - max requantised to i8 steps of 1/16 in log2 units, p16 = table 2^(z/16) (scale
  *     2^14), p8 = p16 * 127 >> 14, alpha = p16 of the old max, O_r = O_r * alpha >> 14 (the
  *     running sum l_r rides in O_r[Dv]), O_r += p8 V_j (mvm acc), l_r += sum p8.
- *   output: o_r = O_r * round(2^30 / l_r) >> 30, i8 at the scale of v. */
+ *   output: o_r = O_r * round(2^30 / l_r) >> 30, i8 at the scale of v.
+ *
+ * Self-similarity (sparse, simthresh theta >= 0; a negative theta passes every block and is not
+ * lowered), for a block of n tokens x_t (D wide), attn_sim.c:
+ *   n2_t = sum x_t^2 (vdot); sq_t = floor(sqrt(n2_t << 2 ATTN_SIM_P)), the norm with 3 fraction
+ *     bits (the code takes a block's roots together, digit by digit on the VFU);
+ *   r_t = round(2^(ATTN_SIM_RS + ATTN_SIM_P) / sq_t) (vrecip), the inverse norm at 2^22;
+ *   acc = sum_t x_t r_t (vmac, i32), the normalised tokens at 2^22;
+ *   s = round(acc >> (ATTN_SIM_RS - F)) with F = 15 - log2 n, so |s|^2 <= n^2 2^2F = 2^30;
+ *   self-similar iff |s|^2 (vdot) > sim_thr = floor(theta 2^30): the mean pairwise cosine
+ *     |s|^2 / (n^2 2^2F) exceeds theta.
+ *   Key blocks are smoothed first: mu = round(sum_j mean_j x sim_kmul >> 30) (i16; the mean of
+ *   the head's 8-bit block means, sim_kmul = round(2^30 / nk)), x_t = k_t - mu; query blocks are
+ *   not. The code tests key blocks in a second pre-pass phase (a flag byte per block in tile
+ *   memory after the head's means) and each query block after loading it. A key block that is
+ *   not self-similar gets score T - 2^30 (below every real score) and E = 0, so it ranks after
+ *   every other block, and its mask byte is then set; a query block that is not self-similar
+ *   keeps every allowed key block. */
 #ifndef KOLMO_ATTN_H
 #define KOLMO_ATTN_H
 
 #include "ccint.h"
 
 enum {
-	ATTN_LUT_ONE = 16384,     /* 2^14: the table's 1.0 */
-	ATTN_LUT_SHIFT = 14,      /* p8 = p16 * 127 >> 14, O *= alpha >> 14 */
-	ATTN_ZSH = 24,            /* z8 = z * zmult >> 24 */
-	ATTN_RECIP_SHIFT = 30,    /* o = O * round(2^30 / l) >> 30 */
-	ATTN_MASKED = -(1 << 30), /* a causally masked score */
-	ATTN_MINIT = -(1 << 29),  /* the running max before the first block */
+	ATTN_LUT_ONE = 16384,      /* 2^14: the table's 1.0 */
+	ATTN_LUT_SHIFT = 14,       /* p8 = p16 * 127 >> 14, O *= alpha >> 14 */
+	ATTN_ZSH = 24,             /* z8 = z * zmult >> 24 */
+	ATTN_RECIP_SHIFT = 30,     /* o = O * round(2^30 / l) >> 30 */
+	ATTN_MASKED = -(1 << 30),  /* a causally masked score */
+	ATTN_MINIT = -(1 << 29),   /* the running max before the first block */
+	ATTN_SIM_RS = 22,          /* the inverse norm r_t at 2^22 */
+	ATTN_SIM_P = 3,            /* fraction bits of the integer norm */
+	ATTN_SIM_ONE = 30,         /* sim_thr = floor(theta 2^30); the key mean's sim_kmul shift */
+	ATTN_SIM_PEN = -(1 << 30), /* score offset of a key block that is not self-similar */
 };
 
 /* A projection of an attention layer (attn_proj.c): y = sat8(round((x . W^T + b) * mult >> shift))
@@ -74,6 +95,9 @@ typedef struct CcAttn {
 	double s_in;            /* scale of q, k, v and of the output */
 	int32_t zmult;          /* z8 = sat8(round(z * zmult >> ATTN_ZSH)) */
 	int16_t lut[256];       /* p16 = lut[z8 + 128] = round(2^14 * 2^(z8 / 16)) */
+	int simk;               /* sparse and simthresh >= 0: the self-similarity test runs */
+	int32_t sim_thr;        /* floor(simthresh * 2^30) */
+	int32_t sim_kmul;       /* round(2^30 / nk): the key mean from the block means */
 	IrTensorId tq, tk, tv, to;
 	/* An attention layer (attn_proj.c): x [1, N, Dm] -> q, k, v projections -> attention ->
 	 * output projection -> y; q, k, v and o live in DRAM between the phases. */
@@ -135,6 +159,21 @@ void cc_attn_dump(const CcModel *m, FILE *f);
 int cc_attn_codegen(CcModel *m, KProg *p, Diag *d);
 /* cc_attn_qref: the integer reference on quantised q | k | v (concatenated) -> o. */
 int cc_attn_qref(const CcModel *m, const int32_t *in, int32_t *out, Diag *d);
+/* attn_sim.c: the self-similarity test (above). cc_attn_sim_setup: sim_* of a from theta
+ * (checked by the shape rule); -1 for blocks too large for its fixed point (2^8 tokens). */
+int cc_attn_sim_setup(CcAttn *a, double theta);
+/* cc_attn_sim_spad: scratchpad bytes of the test's buffers (attn_codegen.c's map);
+ * cc_attn_sim_scratch: those of its scratch (the roots' three i32 and one i8 vector per token,
+ * a smoothed key token, the key mean, a flag), in the O buffer when it fits. */
+uint64_t cc_attn_sim_spad(const CcAttn *a);
+uint64_t cc_attn_sim_scratch(const CcAttn *a);
+/* cc_attn_isqrt: floor(sqrt(v)), v >= 0. */
+int64_t cc_attn_isqrt(int64_t v);
+/* cc_attn_selfsim: 1 if the n tokens x [n, D] (minus mu [D] when mu) are self-similar. */
+int cc_attn_selfsim(const CcAttn *a, const int32_t *x, uint32_t n, const int32_t *mu);
+/* cc_attn_sim_keys: the key flags of one head from its keys k [M, D] and 8-bit block means pk
+ * [nk, D]: nsk[j] = 1 if key block j is not self-similar. */
+void cc_attn_sim_keys(const CcAttn *a, const int32_t *k, const int32_t *pk, uint8_t *nsk);
 /* cc_attn_mask_q: the integer block mask of head bh (nq x nk bytes), as the program computes it. */
 void cc_attn_mask_q(const CcAttn *a, const int32_t *q, const int32_t *k, uint8_t *mask);
 

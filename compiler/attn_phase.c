@@ -369,7 +369,6 @@ stage_of(const CcAttn *a, const AttnPhases *ph, uint32_t core)
 	return ph->tm_stage + core * ph->T * stage_width(a);
 }
 
-
 typedef void ChunkFn(Gen *g, const CcAttn *a, const AttnPhases *ph, const StepArg *st,
                      uint32_t tm_x, uint32_t Tc);
 

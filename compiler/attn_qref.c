@@ -63,6 +63,17 @@ pool(const int32_t *x, uint32_t t0, uint32_t n, uint32_t D, int32_t *out)
 	}
 }
 
+/* The self-similarity rules on a selected row: the allowed key blocks that are not
+ * self-similar, and every allowed block when query block q is not. */
+static void
+sim_rules(const CcAttn *a, const int32_t *q, const uint8_t *nsk, uint32_t A, uint8_t *row)
+{
+	int qsim = cc_attn_selfsim(a, q, a->blkq, NULL);
+	uint32_t j;
+	for (j = 0; j < A; j++)
+		row[j] |= nsk[j] || !qsim;
+}
+
 void
 cc_attn_mask_q(const CcAttn *a, const int32_t *q, const int32_t *k, uint8_t *mask)
 {
@@ -70,8 +81,11 @@ cc_attn_mask_q(const CcAttn *a, const int32_t *q, const int32_t *k, uint8_t *mas
 	int32_t *pk = xmalloc(sizeof(int32_t) * a->nk * D), *pq = xmalloc(sizeof(int32_t) * D);
 	int64_t *T = xmalloc(sizeof(int64_t) * a->nk), *E = xmalloc(sizeof(int64_t) * a->nk);
 	Ranked *r = xmalloc(sizeof(Ranked) * a->nk);
+	uint8_t *nsk = a->simk ? xcalloc(a->nk, 1) : NULL; /* key block j not self-similar */
 	for (j = 0; j < a->nk; j++)
 		pool(k, j * a->blkk, a->blkk, D, pk + (size_t)j * D);
+	if (nsk)
+		cc_attn_sim_keys(a, k, pk, nsk);
 	for (iq = 0; iq < a->nq; iq++) {
 		uint32_t A = cc_attn_allowed(a, iq), cnt;
 		uint8_t *row = mask + (size_t)iq * a->nk;
@@ -80,7 +94,7 @@ cc_attn_mask_q(const CcAttn *a, const int32_t *q, const int32_t *k, uint8_t *mas
 			int64_t s = 0;
 			for (e = 0; e < D; e++)
 				s += (int64_t)pq[e] * pk[(size_t)j * D + e];
-			T[j] = sat32(s);
+			T[j] = sat32(nsk ? sat32(s) + (nsk[j] ? ATTN_SIM_PEN : 0) : s);
 		}
 		memset(row, 0, a->nk);
 		if (a->mode == 0) {
@@ -92,7 +106,7 @@ cc_attn_mask_q(const CcAttn *a, const int32_t *q, const int32_t *k, uint8_t *mas
 			for (j = 0; j < A; j++)
 				mx = T[j] > mx ? T[j] : mx;
 			for (j = 0; j < A; j++) {
-				E[j] = a->lut[z8_of(a, T[j] - mx) + 128];
+				E[j] = nsk && nsk[j] ? 0 : a->lut[z8_of(a, T[j] - mx) + 128];
 				total += E[j];
 			}
 			rank(E, A, r);
@@ -110,8 +124,10 @@ cc_attn_mask_q(const CcAttn *a, const int32_t *q, const int32_t *k, uint8_t *mas
 			row[r[j].i] = 1;
 		if (a->sink)
 			row[0] = 1;
+		if (nsk)
+			sim_rules(a, q + (size_t)iq * a->blkq * D, nsk, A, row);
 	}
-	free(pk), free(pq), free(T), free(E), free(r);
+	free(pk), free(pq), free(T), free(E), free(r), free(nsk);
 }
 
 /* One query block of one head: rows [iq * blkq, ..) of q against k, v -> o. */

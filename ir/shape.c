@@ -496,8 +496,8 @@ mask_attrs_ok(IrShapeCtx *c)
 		return fail(c, AT("rho"), "rho must be in (0, 1]");
 	if (!(tau > 0 && tau <= 1))
 		return fail(c, AT("tau"), "tau must be in (0, 1]");
-	if (!isfinite(th))
-		return fail(c, AT("simthresh"), "simthresh must be finite");
+	if (!(th >= -1 && th <= 1))
+		return fail(c, AT("simthresh"), "simthresh must be in [-1, 1] (a mean cosine)");
 	return 0;
 }
 

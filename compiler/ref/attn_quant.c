@@ -4,7 +4,8 @@
  *   mask     key and query block means (sums shifted, rounding half away from zero), block
  *            scores, selection by repeated arg-max (ties: lower index) on the scores (top-k) or
  *            on the exp2 table of the scores minus their maximum (top-p, hybrid), causal prefix,
- *            sink
+ *            sink; with simthresh >= 0 the self-similarity test (compiler/attn_sim.c): key
+ *            flags from the smoothed keys, the query block's test, the two keep rules
  *   rows     per query row and selected key block: scores, running max, the exp2 table, 8-bit
  *            probabilities, rescale of O and l by the table's alpha, P V, sum of P
  *   output   O x round(2^30 / l) >> 30, saturated to 8 bits
@@ -33,6 +34,9 @@ enum {
 	AP_T,
 	AP_E,
 	AP_TAKEN,
+	AP_NSK, /* key block not self-similar (simk) */
+	AP_MU,  /* the key mean (simk) */
+	AP_R,   /* inverse token norms (simk) */
 	AP_QKV, /* attention layer: q, k, v head planes (i32) */
 	AP_OH,  /* attention layer: the attention output's head planes (i32) */
 	AP_NG,  /* attention layer: the layer norm's gamma, beta (i32) */
@@ -132,6 +136,161 @@ pool(Acg *g, LLVMValueRef x, LLVMValueRef t0, uint32_t n, int dst, LLVMValueRef 
 	cg_loop_end(c, &le);
 }
 
+/* ---- self-similarity (simthresh >= 0; attn.h, compiler/attn_sim.c) ---- */
+
+/* floor(sqrt(v)) for 0 <= v < 2^32: the bit-by-bit root over 16 steps */
+static LLVMValueRef
+sim_isqrt(Acg *g, LLVMValueRef v)
+{
+	Cg *c = g->c;
+	CgLoop l;
+	LLVMValueRef num = var(g, "sqn", 0), res = var(g, "sqr", 0), bit = var(g, "sqb", 1 << 30);
+	set(g, num, v);
+	cg_loop_begin(c, &l, K(g, 0), K(g, 16));
+	{
+		LLVMValueRef t = cg_add(c, get(g, res), get(g, bit));
+		LLVMValueRef ge = ci_icmp(c, LLVMIntSGE, get(g, num), t);
+		LLVMValueRef half = LLVMBuildAShr(c->b, get(g, res), K(g, 1), "");
+		set(g, num, ci_sel(c, ge, ci_sub(c, get(g, num), t), get(g, num)));
+		set(g, res, ci_sel(c, ge, cg_add(c, half, get(g, bit)), half));
+		set(g, bit, LLVMBuildAShr(c->b, get(g, bit), K(g, 2), ""));
+	}
+	cg_loop_end(c, &l);
+	return get(g, res);
+}
+
+/* vrecip: round(2^(RS + P) / sq) for sq >= 0, INT32_MAX for 0 */
+static LLVMValueRef
+sim_inv(Acg *g, LLVMValueRef sq)
+{
+	Cg *c = g->c;
+	LLVMValueRef zero = ci_icmp(c, LLVMIntEQ, sq, K(g, 0));
+	LLVMValueRef den = ci_sel(c, zero, K(g, 1), sq);
+	LLVMValueRef num = K(g, (int64_t)1 << (ATTN_SIM_RS + ATTN_SIM_P));
+	LLVMValueRef q = LLVMBuildUDiv(c->b, num, den, ""), rem = LLVMBuildURem(c->b, num, den, "");
+	q = cg_add(
+	    c, q,
+	    LLVMBuildZExt(c->b, ci_icmp(c, LLVMIntSGE, cg_mul(c, rem, K(g, 2)), den), c->i64, ""));
+	return ci_sel(c, zero, K(g, INT32_MAX), ci_sat(c, q, TY_I32));
+}
+
+/* Element e of token t0 + t of x [., D], minus the key mean when smooth (i16). */
+static LLVMValueRef
+sim_token(Acg *g, LLVMValueRef x, LLVMValueRef t0, LLVMValueRef t, LLVMValueRef e, int smooth)
+{
+	Cg *c = g->c;
+	LLVMValueRef v = ci_ld32(c, x, cg_add(c, cg_mul(c, cg_add(c, t0, t), K(g, g->a->D)), e));
+	return smooth ? ci_sat(c, ci_sub(c, v, ld(g, AP_MU, e)), TY_I16) : v;
+}
+
+/* 1 if the n tokens from t0 of x are self-similar (i64 0 / 1). */
+static LLVMValueRef
+sim_block(Acg *g, LLVMValueRef x, LLVMValueRef t0, uint32_t n, int smooth)
+{
+	Cg *c = g->c;
+	const CcAttn *a = g->a;
+	CgLoop lt, le;
+	LLVMValueRef t, e, v, sp, acc = cg_var(c, c->i64, "sacc"), ss = var(g, "ss", 0);
+	unsigned sh = ATTN_SIM_RS - (15 - attn_log2(n));
+	t = cg_loop_begin(c, &lt, K(g, 0), K(g, n));
+	set(g, acc, K(g, 0));
+	e = cg_loop_begin(c, &le, K(g, 0), K(g, a->D));
+	v = sim_token(g, x, t0, t, e, smooth);
+	set(g, acc, cg_add(c, get(g, acc), cg_mul(c, v, v)));
+	cg_loop_end(c, &le);
+	v = LLVMBuildShl(c->b, ci_sat(c, get(g, acc), TY_I32), K(g, 2 * ATTN_SIM_P), "");
+	st(g, AP_R, t, sim_inv(g, sim_isqrt(g, v)));
+	cg_loop_end(c, &lt);
+	e = cg_loop_begin(c, &le, K(g, 0), K(g, a->D));
+	set(g, acc, K(g, 0));
+	t = cg_loop_begin(c, &lt, K(g, 0), K(g, n));
+	set(g, acc,
+	    ci_sat(c,
+	           cg_add(c, get(g, acc),
+	                  cg_mul(c, sim_token(g, x, t0, t, e, smooth), ld(g, AP_R, t))),
+	           TY_I32));
+	cg_loop_end(c, &lt);
+	sp = ci_sat(c, ci_rshift_round(c, get(g, acc), sh), TY_I32);
+	set(g, ss, cg_add(c, get(g, ss), cg_mul(c, sp, sp)));
+	cg_loop_end(c, &le);
+	return LLVMBuildZExt(
+	    c->b, ci_icmp(c, LLVMIntSGT, ci_sat(c, get(g, ss), TY_I32), K(g, a->sim_thr)), c->i64,
+	    "");
+}
+
+/* The key flags of the head at kh (AP_NSK: 1 = not self-similar) after its block means
+ * (AP_PK): the key mean, then each block's test on the smoothed keys. */
+static void
+sim_keys(Acg *g, LLVMValueRef kh)
+{
+	Cg *c = g->c;
+	const CcAttn *a = g->a;
+	CgLoop le, lj;
+	LLVMValueRef e, j, acc = cg_var(c, c->i64, "kmu");
+	e = cg_loop_begin(c, &le, K(g, 0), K(g, a->D));
+	set(g, acc, K(g, 0));
+	j = cg_loop_begin(c, &lj, K(g, 0), K(g, a->nk));
+	set(g, acc,
+	    ci_sat(c, cg_add(c, get(g, acc), ld(g, AP_PK, cg_add(c, cg_mul(c, j, K(g, a->D)), e))),
+	           TY_I32));
+	cg_loop_end(c, &lj);
+	st(g, AP_MU, e,
+	   ci_sat(c, ci_rshift_round(c, cg_mul(c, get(g, acc), K(g, a->sim_kmul)), ATTN_SIM_ONE),
+	          TY_I16));
+	cg_loop_end(c, &le);
+	j = cg_loop_begin(c, &lj, K(g, 0), K(g, a->nk));
+	cg_st(c, c->i8, g->v[AP_NSK], j,
+	      LLVMBuildTrunc(c->b,
+	                     LLVMBuildXor(c->b,
+	                                  sim_block(g, kh, cg_mul(c, j, K(g, a->blkk)), a->blkk, 1),
+	                                  K(g, 1), ""),
+	                     c->i8, ""));
+	cg_loop_end(c, &lj);
+}
+
+/* The block score of key block j: 2^30 lower when it is not self-similar. */
+static LLVMValueRef
+sim_score(Acg *g, LLVMValueRef j, LLVMValueRef t)
+{
+	Cg *c = g->c;
+	if (!g->a->simk)
+		return t;
+	return ci_sat(c,
+	              cg_add(c, t,
+	                     ci_sel(c, ci_icmp(c, LLVMIntNE, ci_ld8(c, g->v[AP_NSK], j), K(g, 0)),
+	                            K(g, ATTN_SIM_PEN), K(g, 0))),
+	              TY_I32);
+}
+
+/* The table value of key block j: 0 when it is not self-similar. */
+static LLVMValueRef
+sim_e(Acg *g, LLVMValueRef j, LLVMValueRef e)
+{
+	Cg *c = g->c;
+	if (!g->a->simk)
+		return e;
+	return ci_sel(c, ci_icmp(c, LLVMIntNE, ci_ld8(c, g->v[AP_NSK], j), K(g, 0)), K(g, 0), e);
+}
+
+/* Mask row iq after the selection: the allowed key blocks that are not self-similar, and every
+ * allowed block when query block iq is not. */
+static void
+sim_rules(Acg *g, LLVMValueRef qh, LLVMValueRef iq, LLVMValueRef A)
+{
+	Cg *c = g->c;
+	const CcAttn *a = g->a;
+	CgLoop lj;
+	LLVMValueRef j, at, keep, qsim = sim_block(g, qh, cg_mul(c, iq, K(g, a->blkq)), a->blkq, 0);
+	j = cg_loop_begin(c, &lj, K(g, 0), A);
+	at = cg_add(c, cg_mul(c, iq, K(g, a->nk)), j);
+	keep = LLVMBuildOr(c->b, ci_ld8(c, g->v[AP_MASK], at),
+	                   LLVMBuildOr(c->b, ci_ld8(c, g->v[AP_NSK], j),
+	                               LLVMBuildXor(c->b, qsim, K(g, 1), ""), ""),
+	                   "");
+	cg_st(c, c->i8, g->v[AP_MASK], at, LLVMBuildTrunc(c->b, keep, c->i8, ""));
+	cg_loop_end(c, &lj);
+}
+
 /* The block mask of query block iq of the head whose q starts at qh (mask row iq). */
 static void
 emit_mask_row(Acg *g, LLVMValueRef qh, LLVMValueRef iq, LLVMValueRef A)
@@ -153,7 +312,7 @@ emit_mask_row(Acg *g, LLVMValueRef qh, LLVMValueRef iq, LLVMValueRef A)
 	        c, get(g, acc),
 	        cg_mul(c, ld(g, AP_PQ, e), ld(g, AP_PK, cg_add(c, cg_mul(c, j, K(g, a->D)), e)))));
 	cg_loop_end(c, &le);
-	st(g, AP_T, j, ci_sat(c, get(g, acc), TY_I32));
+	st(g, AP_T, j, sim_score(g, j, ci_sat(c, get(g, acc), TY_I32)));
 	cg_st(c, c->i8, g->v[AP_MASK], cg_add(c, row, j), LLVMConstInt(c->i8, 0, 0));
 	cg_st(c, c->i8, g->v[AP_TAKEN], j, LLVMConstInt(c->i8, 0, 0));
 	cg_loop_end(c, &lj);
@@ -162,7 +321,7 @@ emit_mask_row(Acg *g, LLVMValueRef qh, LLVMValueRef iq, LLVMValueRef A)
 		set(g, mx, smax(g, get(g, mx), ld(g, AP_T, j)));
 		cg_loop_end(c, &lj);
 		j = cg_loop_begin(c, &lj, K(g, 0), A);
-		st(g, AP_E, j, table(g, ci_sub(c, ld(g, AP_T, j), get(g, mx))));
+		st(g, AP_E, j, sim_e(g, j, table(g, ci_sub(c, ld(g, AP_T, j), get(g, mx)))));
 		set(g, total, cg_add(c, get(g, total), ld(g, AP_E, j)));
 		cg_loop_end(c, &lj);
 	}
@@ -209,6 +368,8 @@ emit_mask_row(Acg *g, LLVMValueRef qh, LLVMValueRef iq, LLVMValueRef A)
 	cg_loop_end(c, &lk);
 	if (a->sink)
 		cg_st(c, c->i8, g->v[AP_MASK], row, LLVMConstInt(c->i8, 1, 0));
+	if (a->simk)
+		sim_rules(g, qh, iq, A);
 }
 
 /* Query row R (absolute) of query block iq: online softmax over the allowed, selected blocks. */
@@ -511,6 +672,9 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	r->params[AP_T] = own(r, 8 * (size_t)a->nk);
 	r->params[AP_E] = own(r, 8 * (size_t)a->nk);
 	r->params[AP_TAKEN] = own(r, a->nk);
+	r->params[AP_NSK] = own(r, a->nk);
+	r->params[AP_MU] = own(r, 8 * (size_t)a->D);
+	r->params[AP_R] = own(r, 8 * (size_t)(a->blkq > a->blkk ? a->blkq : a->blkk));
 	if (a->proj) {
 		uint32_t s2;
 		r->params[AP_QKV] =
@@ -538,8 +702,9 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	{
 		int i;
 		for (i = AP_S; i < AP_QKV; i++)
-			g.v[i] = cg_param(c, LLVMGetParam(c->fn, 2), (uint32_t)i,
-			                  i == AP_MASK || i == AP_TAKEN ? c->p8 : c->p64);
+			g.v[i] =
+			    cg_param(c, LLVMGetParam(c->fn, 2), (uint32_t)i,
+			             i == AP_MASK || i == AP_TAKEN || i == AP_NSK ? c->p8 : c->p64);
 	}
 	if (a->proj) {
 		/* the projections into head planes; the kernel reads and writes the scratch */
@@ -585,6 +750,8 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 		pool(&g, kh, cg_mul(c, j, K(&g, a->blkk)), a->blkk, AP_PK,
 		     cg_mul(c, j, K(&g, a->D)));
 		cg_loop_end(c, &lj);
+		if (a->simk)
+			sim_keys(&g, kh);
 	}
 	iq = cg_loop_begin(c, &lq, K(&g, 0), K(&g, a->nq));
 	A = K(&g, a->nk);

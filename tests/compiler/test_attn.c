@@ -1,9 +1,11 @@
 /* test_attn.c: the attention lowering. Compiled dense and sparse attention run on the simulator
  * and must equal the integer reference (and the LLVM JIT's, an independent implementation) bit
- * for bit over the mask modes, causal / sink, grouped
- * K/V heads and unequal block sizes; the integer block mask reproduces the reference file's test
- * vector; quantised dense attention stays close to the float interpreter; sparse attention gets
- * faster as fewer blocks are kept; bad models get located errors. */
+ * for bit over the mask modes, causal / sink, grouped K/V heads, unequal block sizes and
+ * self-similarity thresholds (on inputs with noise blocks, where the integer mask must also equal
+ * the float one); the integer block mask reproduces the reference file's test vector, with and
+ * without the self-similarity test; quantised dense attention stays close to the float
+ * interpreter; sparse attention gets faster as fewer blocks are kept; bad models get located
+ * errors. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -71,8 +73,55 @@ inputs(float *x, uint32_t n, uint32_t D, uint64_t seed)
 	}
 }
 
+/* Blocks of 32 tokens on topics (tokens near a random vector of the block), except every block
+ * b in noisy_block(b), which is white noise: a topic block's tokens are self-similar (mean
+ * cosine near 0.9, keys smoothed or not), a noise block's are not (near 1/32). Query and key
+ * blocks at the same position share a topic, so each query block's best key block is its own. */
+static int
+noisy_block(uint32_t b)
+{
+	return b % 4 == 2 || b % 8 == 5;
+}
+
+static void
+topic_inputs(float *x, uint32_t n, uint32_t D, uint64_t seed)
+{
+	uint32_t i, N = 256; /* tokens per head */
+	for (i = 0; i < n; i++) {
+		uint32_t tok = i / D, b = tok % N / 32, e = i % D;
+		uint64_t h = (b + 1) * 0x9e3779b97f4a7c15ull ^ (e + 1) * 0xc2b2ae3d27d4eb4full;
+		double c, u;
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		u = ((double)(seed >> 11) * 0x1.0p-53) * 2 - 1;
+		h ^= h >> 29, h *= 0xbf58476d1ce4e5b9ull, h ^= h >> 32;
+		c = ((double)(h >> 11) * 0x1.0p-53) * 2 - 1;
+		x[i] = (float)(noisy_block(b) ? u : fmax(-1, fmin(1, 0.85 * c + 0.15 * u)));
+	}
+}
+
+/* topic_inputs with every key moved to 0.5 k + 0.5: without smoothing (subtracting the keys'
+ * mean) even the noise key blocks would have a mean cosine near 0.75. */
+static void
+offset_topic_inputs(float *x, uint32_t n, uint32_t D, uint64_t seed)
+{
+	uint32_t H = n / (3 * 256 * D), i;
+	topic_inputs(x, n, D, seed);
+	for (i = H * 256 * D; i < 2 * H * 256 * D; i++)
+		x[i] = 0.5f * x[i] + 0.5f;
+}
+
+typedef void (*InputFn)(float *x, uint32_t n, uint32_t D, uint64_t seed);
+
+static Result run_attn_in(const char *src, uint32_t D, const char *arch_path, InputFn gen);
+
 static Result
 run_attn(const char *src, uint32_t D, const char *arch_path)
+{
+	return run_attn_in(src, D, arch_path, inputs);
+}
+
+static Result
+run_attn_in(const char *src, uint32_t D, const char *arch_path, InputFn gen)
 {
 	Diag d = {0};
 	HwArch arch;
@@ -94,7 +143,7 @@ run_attn(const char *src, uint32_t D, const char *arch_path)
 	x = malloc(sizeof(float) * nin), yf = malloc(sizeof(float) * nout);
 	xq = malloc(sizeof(int32_t) * nin), yq = malloc(sizeof(int32_t) * nout);
 	xb = malloc(nin);
-	inputs(x, nin, D, 7);
+	gen(x, nin, D, 7);
 	for (i = 0; i < nin; i++) {
 		double v = x[i] / sin;
 		v = v < 0 ? -floor(-v + 0.5) : floor(v + 0.5);
@@ -177,6 +226,115 @@ START_TEST(sim_equals_integer_reference)
 }
 END_TEST
 
+/* simthresh > 0 on topic inputs, whose noise blocks of q and k are not self-similar: both rules
+ * fire (rows of noisy query blocks and columns of noisy key blocks are kept). */
+static const struct {
+	unsigned H, D;
+	const char *node;
+} sim_cases[] = {
+    {2, 64,
+     "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topk, rho = 0.125, simthresh = "
+     "0.5}"},
+    {1, 64,
+     "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = hybrid, rho = 0.125, tau = 0.5, "
+     "simthresh = 0.5, causal = true, sink = true}"},
+    {1, 32,
+     "sparse_attention(q, k, v) {blkq = 32, blkk = 16, mode = topp, tau = 0.5, simthresh = "
+     "0.3}"},
+    {2, 64,
+     "sparse_attention(q, k, v) {blkq = 64, blkk = 32, mode = topk, rho = 0.25, simthresh = "
+     "0.0, causal = true}"},
+    /* more blocks kept than the topics decide: noise key blocks must not take their places */
+    {2, 64,
+     "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topk, rho = 0.5, simthresh = "
+     "0.5}"},
+    {2, 64,
+     "sparse_attention(q, k, v) {blkq = 32, blkk = 32, mode = topp, tau = 0.95, simthresh = "
+     "0.5}"},
+    /* short query blocks: the test's scratch does not fit the O buffer and has its own */
+    {1, 16,
+     "sparse_attention(q, k, v) {blkq = 8, blkk = 64, mode = topk, rho = 0.5, simthresh = "
+     "0.3}"},
+};
+
+START_TEST(simthresh_sim_equals_integer_reference)
+{
+	Result r = run_attn_in(model(sim_cases[_i].H, 256, sim_cases[_i].D, sim_cases[_i].node),
+	                       sim_cases[_i].D, SRAM, topic_inputs);
+	ck_assert_msg(r.exact, "case %d (%s): simulator differs from the integer reference", _i,
+	              sim_cases[_i].node);
+	ck_assert_msg(r.llvm_exact, "case %d (%s): the LLVM reference differs from the C one", _i,
+	              sim_cases[_i].node);
+}
+END_TEST
+
+/* The integer block mask of the first two simthresh cases (and of the first on keys with an
+ * offset, where only smoothing finds the noise key blocks) against the float block mask of the
+ * interpreter and against the mask the inputs are built for: the diagonal (each query block's
+ * own topic), the rows of noisy query blocks and the columns of noisy key blocks, within the
+ * causal prefix, plus the sink. */
+START_TEST(simthresh_mask_matches_float)
+{
+	Diag d = {0};
+	HwArch arch;
+	int c = _i % 2;
+	InputFn gen = _i < 2 ? topic_inputs : offset_topic_inputs;
+	Graph *g = parse(model(sim_cases[c].H, 256, sim_cases[c].D, sim_cases[c].node));
+	KProg *p = NULL;
+	CcModel *m = NULL;
+	const CcAttn *a;
+	uint32_t nin, nout, i, j, h, D = sim_cases[c].D, nrow = 0, ncol = 0;
+	double sin, sout;
+	float *x;
+	int32_t *xq;
+	uint8_t *mi, *mf;
+	ck_assert(hw_arch_load(&arch, SRAM, &d) == 0);
+	ck_assert_msg(cc_compile(g, &arch, NULL, &p, &m, &d) == 0, "%s", d.msg);
+	a = m->attn;
+	ck_assert(a->simk && a->nq == 8 && a->nk == 8);
+	cc_model_io(m, &nin, &sin, &nout, &sout);
+	x = malloc(sizeof(float) * nin), xq = malloc(sizeof(int32_t) * nin);
+	mi = malloc(64), mf = malloc(64);
+	gen(x, nin, D, 7);
+	for (i = 0; i < nin; i++) {
+		double v = x[i] / sin;
+		v = v < 0 ? -floor(-v + 0.5) : floor(v + 0.5);
+		xq[i] = (int32_t)(v > 127 ? 127 : v < -128 ? -128 : v);
+	}
+	for (h = 0; h < a->H; h++) {
+		size_t qo = (size_t)h * 256 * D, ko = (size_t)(a->H + h) * 256 * D;
+		cc_attn_mask_q(a, xq + qo, xq + ko, mi);
+		cc_block_mask_ref(x + qo, x + ko, 256, 256, D, 32, 32, a->mode, 0.125, 0.5,
+		                  ir_attr_float(g, a->node, "simthresh"), a->causal, a->sink, mf);
+		for (i = 0; i < 8; i++)
+			for (j = 0; j < 8; j++) {
+				int want = (!a->causal || j <= i) &&
+				           (i == j || noisy_block(i) || noisy_block(j) ||
+				            (a->sink && j == 0));
+				ck_assert_msg(mf[i * 8 + j] == want,
+				              "head %u float mask [%u][%u] = %d", h, i, j,
+				              mf[i * 8 + j]);
+				ck_assert_msg(mi[i * 8 + j] == want,
+				              "head %u integer mask [%u][%u] = %d", h, i, j,
+				              mi[i * 8 + j]);
+				nrow += noisy_block(i) && j != i && want;
+				ncol += noisy_block(j) && !noisy_block(i) && j != i && want;
+			}
+	}
+	ck_assert(nrow > 0 && ncol > 0); /* both rules fired */
+	free(x), free(xq), free(mi), free(mf);
+	cc_model_free(m);
+	kprog_free(p);
+	ir_free(g);
+	if (gen == offset_topic_inputs) {
+		Result r = run_attn_in(model(sim_cases[c].H, 256, D, sim_cases[c].node), D, SRAM,
+		                       offset_topic_inputs);
+		ck_assert_msg(r.exact && r.llvm_exact, "offset keys: sim %d, LLVM %d", r.exact,
+		              r.llvm_exact);
+	}
+}
+END_TEST
+
 /* Dense attention: 8-bit quantised output against the float interpreter. */
 START_TEST(dense_close_to_float)
 {
@@ -225,6 +383,35 @@ START_TEST(mask_reference_vector)
 				ck_assert_msg(mask[i * 4 + j] == (mode ? want_p : want_k)[i][j],
 				              "%s row %d block %d: got %d",
 				              mode ? "top-p" : "top-k", i, j, mask[i * 4 + j]);
+	}
+	/* The self-similarity test on the same vector. theta 0.5: every block passes (sims 0.91 and
+	 * up), the same masks. theta 0.95: query block 2 (0.912) and smoothed key block 2 (0.935)
+	 * fail: row 2 keeps every block, column 2 is kept, and the other rows choose among blocks
+	 * 0, 1, 3 (the table's P renormalised: top-2 and top-p 0.9 both keep two). */
+	a.sparse = 1;
+	for (mode = 0; mode < 4; mode++) {
+		static const uint8_t want_s[4][4] = {
+		    {1, 1, 1, 0}, {1, 1, 1, 0}, {1, 1, 1, 1}, {1, 0, 1, 1}};
+		double theta = mode < 2 ? 0.5 : 0.95;
+		const uint8_t(*want)[4] = mode >= 2 ? want_s : mode ? want_p : want_k;
+		float qf[16];
+		uint8_t fmask[16];
+		a.mode = mode % 2;
+		ck_assert_int_eq(cc_attn_sim_setup(&a, theta), 0);
+		ck_assert(a.simk);
+		cc_attn_mask_q(&a, q, q, mask);
+		for (i = 0; i < 16; i++)
+			qf[i] = (float)qv[i / 2][i % 2];
+		cc_block_mask_ref(qf, qf, 8, 8, 2, 2, 2, a.mode, 0.5, 0.9, theta, 0, 0, fmask);
+		for (i = 0; i < 4; i++)
+			for (j = 0; j < 4; j++) {
+				ck_assert_msg(mask[i * 4 + j] == want[i][j],
+				              "theta %g %s row %d block %d: got %d", theta,
+				              a.mode ? "top-p" : "top-k", i, j, mask[i * 4 + j]);
+				ck_assert_msg(fmask[i * 4 + j] == want[i][j],
+				              "float, theta %g %s row %d block %d: got %d", theta,
+				              a.mode ? "top-p" : "top-k", i, j, fmask[i * 4 + j]);
+			}
 	}
 }
 END_TEST
@@ -603,8 +790,6 @@ static const struct {
     {SRAM, 128, 256, "attention(q, k, v)", "do not fit the configured 128 x 128 crossbars"},
     {SRC("hwmodels/configs/isaac.yaml"), 128, 64, "attention(q, k, v)",
      "crossbars that take run-time writes"},
-    {SRAM, 128, 64, "sparse_attention(q, k, v) {blkq = 32, blkk = 32, simthresh = 0.3}",
-     "simthresh 0.3: the lowering supports only a negative"},
     {SRAM, 128, 64, "sparse_attention(q, k, v) {blkq = 32, blkk = 32, pv_threshold = 2}",
      "pv_threshold 2"},
     {SRAM, 128, 64, "sparse_attention(q, k, v) {blkq = 128, blkk = 32}", "bytes of scratchpad"},
@@ -647,6 +832,16 @@ START_TEST(bad_graphs)
 	g = ir_parse_mem(src, strlen(src), "attn.kir", NULL, 0, &d);
 	ck_assert_ptr_null(g);
 	ck_assert_msg(strstr(d.msg, "attn.kir:6:"), "%s", d.msg);
+	/* a self-similarity threshold outside [-1, 1] (the range of a mean cosine): the shape
+	 * rule says so at the attribute, for the interpreter and the compiler alike */
+	src =
+	    model(1, 128, 64, "sparse_attention(q, k, v) {blkq = 32, blkk = 32, simthresh = 1.5}");
+	memset(&d, 0, sizeof d);
+	g = ir_parse_mem(src, strlen(src), "attn.kir", NULL, 0, &d);
+	ck_assert_ptr_null(g);
+	ck_assert_msg(strstr(d.msg, "attn.kir:6:57: error: sparse_attention: simthresh must be in "
+	                            "[-1, 1]"),
+	              "%s", d.msg);
 }
 END_TEST
 
@@ -690,6 +885,9 @@ suite(void)
 	TCase *t = tcase_create("attn");
 	tcase_set_timeout(t, 300);
 	tcase_add_loop_test(t, sim_equals_integer_reference, 0, sizeof cases / sizeof *cases);
+	tcase_add_loop_test(t, simthresh_sim_equals_integer_reference, 0,
+	                    sizeof sim_cases / sizeof *sim_cases);
+	tcase_add_loop_test(t, simthresh_mask_matches_float, 0, 3);
 	tcase_add_test(t, dense_close_to_float);
 	tcase_add_test(t, mask_reference_vector);
 	tcase_add_test(t, llvm_float_reference);

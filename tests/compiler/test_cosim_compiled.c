@@ -17,6 +17,7 @@ static const struct {
     {"tests/compiler/cases/tiny_kan.kir", "hwmodels/configs/sram-cim.yaml", ""},
     {"tests/compiler/cases/tiny_linear.kir", "hwmodels/configs/edge-kan.yaml", ""},
     {"tests/compiler/cases/attn_sparse.kir", "hwmodels/configs/sram-cim.yaml", ""},
+    {"tests/compiler/cases/attn_simthresh.kir", "hwmodels/configs/sram-cim.yaml", ""},
     {"examples/attention/dense_attn_256.kir", "hwmodels/configs/sram-cim.yaml", ""},
 };
 
