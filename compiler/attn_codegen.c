@@ -724,7 +724,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	const CcAttn *a = m->attn;
 	const HwArch *arch = m->arch;
 	uint32_t ntiles = (uint32_t)arch->chip.tiles, cpt = (uint32_t)arch->tile.cores;
-	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq, t, *heads;
+	uint32_t nitems = a->B * a->H * a->nq, ncores = ntiles * cpt, c, dq, t, *heads, kbars = 0,
+	         b;
 	uint64_t qe = (uint64_t)a->N * a->D, ke = (uint64_t)a->M * a->D,
 	         ve = (uint64_t)a->M * a->Dv,
 	         tmem = (uint64_t)arch->tile.mem_bytes - (a->proj ? 64 : 0); /* barrier word */
@@ -935,11 +936,15 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				kprog_add_xbar(g.kc, 3, prows, a->D, 8, NULL);
 			}
 			{
-				uint32_t pc = g.kc->ncode;
+				uint32_t pc = g.kc->ncode, w;
 				gen_kernel(&g, a, &s, last - first, npre, prepass, cached,
 				           core * stage);
 				kprog_add_sym(p, m->g->tensors[a->to].name, t, core, pc,
 				              g.kc->ncode - pc);
+				/* the kernel's tile barriers, which a core of the tile
+				 * without items must meet too */
+				for (kbars = 0, w = pc; w < g.kc->ncode; w++)
+					kbars += (g.kc->code[w] >> 56) == OP_bar; /* OP field */
 			}
 			if (a->proj) {
 				cc_attn_phase_xbars(g.kc, &ph);
@@ -957,8 +962,9 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			memset(&g, 0, sizeof g);
 			g.kc = kprog_core(p, c / cpt, c % cpt);
 			cc_attn_gen_in(p, g.kc, m, &ph, c / cpt, c % cpt);
-			if (prepass && c / cpt * cpt < ncores)
-				put(&g, &(Insn){.op = OP_bar});
+			if (c / cpt * cpt < ncores)
+				for (b = 0; b < kbars; b++)
+					put(&g, &(Insn){.op = OP_bar});
 			cc_attn_phase_xbars(g.kc, &ph);
 			cc_attn_gen_out(p, g.kc, m, &ph, c / cpt, c % cpt);
 			put(&g, &(Insn){.op = OP_halt});
