@@ -785,6 +785,45 @@ START_TEST(bad_layers)
 }
 END_TEST
 
+/* Transformer blocks that do not fit the pattern: located errors, nothing compiled. */
+START_TEST(bad_blocks)
+{
+	static const struct {
+		const char *from, *to, *want;
+	} edits[] = {
+	    /* the layer's output feeds an op that is neither the norm nor the final add */
+	    {"  %h2 = layernorm(%r, ln2_g, ln2_b) {eps = 1e-05}", "  %h2 = relu(%r)",
+	     "error: op 'relu' after the attention layer: a transformer block continues"},
+	    /* an op inside the feed-forward chain */
+	    {"  %f1 = kan_linear(%f0,",
+	     "  %fe = exp(%f0) : f32[1, 128, 128]\n  %f1 = kan_linear(%fe,",
+	     "error: the feed-forward must be a chain of linear / kan_linear layers"},
+	    /* the final add of x instead of the layer's output */
+	    {"  %y2 = add(%r, %f1)", "  %y2 = add(x, %f1)",
+	     "error: the attention layer's output must feed a layernorm"},
+	};
+	Diag d = {0};
+	HwArch arch;
+	uint32_t i;
+	ck_assert(hw_arch_load(&arch, SRAM, &d) == 0);
+	for (i = 0; i < sizeof edits / sizeof *edits; i++) {
+		char *src = block(128, 64, 2, 32, 128, 0, "attention(%qh, %kh, %vh)");
+		KProg *p = NULL;
+		Graph *g;
+		ck_assert_msg(strstr(src, edits[i].from), "edit %u: %s", i, edits[i].from);
+		subst(src, 16384, edits[i].from, edits[i].to);
+		memset(&d, 0, sizeof d);
+		g = ir_parse_mem(src, strlen(src), "attn.kir", NULL, IR_PARSE_LOAD_WEIGHTS, &d);
+		ck_assert_msg(g != NULL, "edit %u: %s", i, d.msg);
+		ck_assert_int_eq(cc_compile(g, &arch, NULL, &p, NULL, &d), -1);
+		ck_assert_ptr_null(p);
+		ck_assert_msg(strstr(d.msg, edits[i].want) && strstr(d.msg, "attn.kir:"),
+		              "edit %u: %s", i, d.msg);
+		ir_free(g);
+	}
+}
+END_TEST
+
 static const struct {
 	const char *arch;
 	unsigned N, D;
@@ -903,6 +942,7 @@ suite(void)
 	tcase_add_test(t, bad_graphs);
 	tcase_add_loop_test(t, layer_equals_integer_reference, 0, sizeof layers / sizeof *layers);
 	tcase_add_test(t, bad_layers);
+	tcase_add_test(t, bad_blocks);
 	tcase_add_test(t, prenorm_equals_integer_reference);
 	tcase_add_test(t, isqrt_exact);
 	tcase_add_test(t, block_equals_integer_reference);
