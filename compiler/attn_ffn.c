@@ -57,6 +57,15 @@ only_reader(const Graph *g, IrTensorId t, uint32_t *count)
 	return n == 1 ? found : IR_NONE;
 }
 
+/* t is [1, N, F] with 0 < F < 2^20 */
+static int
+rows_of(const Graph *g, IrTensorId t, uint32_t N)
+{
+	const IrType *ty = &g->tensors[t].type;
+	return ty->rank == 3 && ty->dim[0] == 1 && ty->dim[1] == (int64_t)N && ty->dim[2] > 0 &&
+	       ty->dim[2] < (1 << 20);
+}
+
 static double
 scale_of(const double *am, IrTensorId t)
 {
@@ -92,6 +101,9 @@ cc_attn_ffn_check(CcModel *m, CcAttn *a, const double *am, Diag *d)
 		return ffn_error(m, g->nodes[a->add.node].loc, d,
 		                 "the attention layer's output must feed a layernorm (the "
 		                 "feed-forward's input) and the block's final residual add");
+	if (!rows_of(g, g->nodes[nn].out[0], a->N) || !rows_of(g, g->nodes[na].out[0], a->N))
+		return ffn_error(m, g->nodes[nn].loc, d,
+		                 "the block's feed-forward works on [1, %u, F] rows", a->N);
 	a->has_ffn = 1;
 	a->norm2.node = nn, a->add2.node = na;
 	a->ff = arena_alloc(m->arena, sizeof(CcLayer) * MAX_FF);
@@ -112,6 +124,10 @@ cc_attn_ffn_check(CcModel *m, CcAttn *a, const double *am, Diag *d)
 		if (a->nff == MAX_FF)
 			return ffn_error(m, nd->loc, d, "a feed-forward of more than %d layers",
 			                 MAX_FF);
+		if (!rows_of(g, cur, a->N) || !rows_of(g, nd->out[0], a->N))
+			return ffn_error(m, nd->loc, d,
+			                 "feed-forward layers map [1, %u, F] to [1, %u, F']", a->N,
+			                 a->N);
 		l->node = n;
 		l->loc = nd->loc;
 		l->name = g->tensors[nd->out[0]].name;
@@ -559,10 +575,12 @@ cc_attn_ffn_plan(const CcModel *m, const AttnPhases *ph, uint64_t tmem, Diag *d)
 			    "a multiple of the %u-row blocks",
 			    l->name, l->rows, l->in_len, ph->br);
 		if (layout(m, ph, lx, &f))
-			return ffn_error(m, l->loc, d,
-			                 "feed-forward layer '%s': one token's rows do not fit the "
-			                 "scratchpad beside the attention kernel",
-			                 l->name);
+			return ffn_error(
+			    m, l->loc, d,
+			    "feed-forward layer '%s': its tables (a %u-byte basis table) "
+			    "and one token's rows do not fit the scratchpad beside the "
+			    "attention kernel",
+			    l->name, l->kind == CC_KAN ? (1u << l->sbu_sh) * (l->k + 1) : 0);
 		if ((uint64_t)al16(f.blob) +
 		        (uint64_t)ph->cpt * f.T * (l->in_len + f.cbn * ph->bc) >
 		    tmem - 64)

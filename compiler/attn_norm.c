@@ -27,7 +27,7 @@ cc_attn_norm_quant(CcModel *m, CcNorm *n, Diag *d)
 	Graph *g = m->g;
 	const IrNode *nd = &g->nodes[n->node];
 	const float *gam = NULL, *bet = NULL;
-	double eps = ir_attr_float(g, n->node, "eps"), vmax, gmax = 0, base;
+	double eps = ir_attr_float(g, n->node, "eps"), vmax, gmax = 0, base, epsq;
 	uint32_t i;
 	if (nd->nin > 1 && nd->in[1] != IR_NONE && !(gam = ir_weight_data(g, nd->in[1], d)))
 		return -1;
@@ -36,7 +36,15 @@ cc_attn_norm_quant(CcModel *m, CcNorm *n, Diag *d)
 	/* mean: sum * round(2^rsh / W) >> rsh, |sum| <= 128 W */
 	n->rsh = 16;
 	n->recip = (int32_t)floor(65536.0 / n->W + 0.5);
-	n->eps = (int32_t)fmin(floor(eps * n->W / (n->s_in * n->s_in) + 0.5), 1e9);
+	epsq = floor(eps * n->W / (n->s_in * n->s_in) + 0.5);
+	if (!(epsq < 1e9) || (double)n->W * 65025.0 + epsq >= 2147483647.0)
+		return diag_at(
+		    d, g->file, (int)nd->loc.line, (int)nd->loc.col,
+		    diag_src_line(g->src, (int)nd->loc.line),
+		    "layernorm over %u values with eps %g: the variance sum (at most %u x "
+		    "255^2 plus eps at the input scale, %.3g) must stay below 2^31",
+		    n->W, eps, n->W, (double)n->W * 65025.0 + epsq);
+	n->eps = (int32_t)epsq; /* at least 1: the root of an all-equal row is not 0 */
 	if (n->eps < 1)
 		n->eps = 1;
 	/* S = isqrt(v << p): p even, v << p below 2^31 */

@@ -798,6 +798,10 @@ START_TEST(bad_blocks)
 	    {"  %f1 = kan_linear(%f0,",
 	     "  %fe = exp(%f0) : f32[1, 128, 128]\n  %f1 = kan_linear(%fe,",
 	     "error: the feed-forward must be a chain of linear / kan_linear layers"},
+	    /* an epsilon beyond the integer layer norm's range */
+	    {"  %h2 = layernorm(%r, ln2_g, ln2_b) {eps = 1e-05}",
+	     "  %h2 = layernorm(%r, ln2_g, ln2_b) {eps = 1e+30}",
+	     "error: layernorm over 64 values with eps 1e+30"},
 	    /* the final add of x instead of the layer's output */
 	    {"  %y2 = add(%r, %f1)", "  %y2 = add(x, %f1)",
 	     "error: the attention layer's output must feed a layernorm"},
