@@ -176,11 +176,6 @@ cc_attn_check(CcModel *m, Diag *d)
 			                  "self-similarity threshold (every block is self-similar, "
 			                  "since a mean pairwise cosine is never negative)",
 			                  ir_attr_float(g, a->node, "simthresh"));
-		if (ir_attr_int(g, a->node, "combine") != 0)
-			return attn_error(
-			    m, ir_attr(g, a->node, "combine")->loc, d,
-			    "the SLA / SLA2 linear branch is not lowered yet: compile "
-			    "with combine = none");
 		if (!(lam >= 8))
 			return attn_error(
 			    m, ir_attr(g, a->node, "pv_threshold")->loc, d,
@@ -251,6 +246,8 @@ cc_attn_check(CcModel *m, Diag *d)
 			a->lut[j] = (int16_t)(v > 32767 ? 32767 : v);
 		}
 	}
+	if (a->sparse && cc_attn_lin_check(m, a, d))
+		return -1;
 	m->attn = a;
 	m->in_len = a->B * a->H * a->N * a->D + a->B * a->Hk * a->M * (a->D + a->Dv);
 	m->out_len = a->B * a->H * a->N * a->Dv;
@@ -275,6 +272,7 @@ cc_attn_dump(const CcModel *m, FILE *f)
 		fprintf(f, "mask %s: top-k %u blocks, top-p %.6g (x 65536 = %d)%s\n",
 		        modes[a->mode], a->nsel_k, a->tau16 / 65536.0, a->tau16,
 		        a->sink ? ", sink" : "");
+	cc_attn_lin_dump(a, f);
 	fprintf(f,
 	        "formats: q, k, v, o i8 at scale %.9g; z8 = sat8(z x %d >> %d); p16 = 2^14 x "
 	        "2^(z8/16); p8 = p16 x 127 >> 14; o = O x round(2^30 / l) >> 30\n",

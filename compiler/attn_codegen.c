@@ -21,197 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attn.h"
-
-enum {
-	R_ITEM = 5,
-	R_NITEM = 6,
-	R_Q = 7,
-	R_K = 8,
-	R_V = 9,
-	R_O = 10,
-	R_A = 11,
-	R_R0 = 12,
-	R_J = 13,
-	R_JN = 14,
-	R_RN = 15,
-	R_QR = 16,
-	R_MX = 17,
-	R_OR = 18,
-	R_T1 = 19,
-	R_T2 = 20,
-	R_T3 = 21,
-	R_ROW = 22,
-	R_T0 = 23,
-	R_P8 = 24,
-	R_T4 = 25,
-	R_S = 26,
-	R_Z8 = 27,
-	R_P16 = 28,
-	R_LUT = 29,
-	R_NB1 = 30,
-	R_NB = 31,
-};
-
-enum { ITEM_BYTES = 32, PRE_BYTES = 16, MAXLABEL = 32 };
-enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into tile memory */
-
-typedef struct Spad {
-	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
-	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
-} Spad;
-
-typedef struct Gen {
-	KCore *kc;
-	uint32_t label[MAXLABEL];
-	struct {
-		uint32_t pc;
-		int label;
-	} fix[MAXLABEL * 2];
-	int nfix, nlabel;
-} Gen;
-
-static void
-put(Gen *g, const Insn *in)
-{
-	uint64_t w = isa_encode(in);
-	kprog_add_code(g->kc, &w, 1);
-}
-
-static Insn
-mk(unsigned op)
-{
-	Insn in;
-	memset(&in, 0, sizeof in);
-	in.op = (uint8_t)op;
-	return in;
-}
-
-/* scalar: rA = rB op rC, or rA = rB op imm; loads and stores: rA, imm(rB) */
-static void
-r3(Gen *g, unsigned op, unsigned a, unsigned b, unsigned c)
-{
-	Insn in = mk(op);
-	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c;
-	put(g, &in);
-}
-
-static void
-ri(Gen *g, unsigned op, unsigned a, unsigned b, int64_t imm)
-{
-	Insn in = mk(op);
-	in.a = (uint8_t)a, in.b = (uint8_t)b, in.imm = (int32_t)imm;
-	put(g, &in);
-}
-
-static void
-li(Gen *g, unsigned r, int64_t v)
-{
-	ri(g, OP_addi, r, 0, v);
-}
-
-/* vector op: types, registers a b c d, shift */
-static void
-vx(Gen *g, unsigned op, unsigned tout, unsigned tin, unsigned a, unsigned b, unsigned c,
-   unsigned dreg, unsigned shift)
-{
-	Insn in = mk(op);
-	in.tout = (uint8_t)tout, in.tin = (uint8_t)tin;
-	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c, in.d = (uint8_t)dreg;
-	in.shift = (uint8_t)shift;
-	put(g, &in);
-}
-
-static void
-sel(Gen *g, unsigned op, unsigned ty, unsigned a, unsigned b, unsigned c, unsigned dreg, unsigned e)
-{
-	Insn in = mk(op);
-	in.tout = in.tin = (uint8_t)ty;
-	in.a = (uint8_t)a, in.b = (uint8_t)b, in.c = (uint8_t)c, in.d = (uint8_t)dreg;
-	in.e = (uint8_t)e;
-	put(g, &in);
-}
-
-static void
-mvm(Gen *g, unsigned out, unsigned inp, unsigned unit, int acc)
-{
-	Insn in = mk(OP_mvm);
-	in.tout = in.tin = TY_I8;
-	in.a = (uint8_t)out, in.b = (uint8_t)inp, in.unit = (uint8_t)unit, in.nbits = 8;
-	in.acc = (uint8_t)acc;
-	put(g, &in);
-}
-
-static void
-xw(Gen *g, unsigned op, unsigned first, unsigned src, unsigned n, unsigned unit)
-{
-	Insn in = mk(op);
-	in.tout = in.tin = TY_I8;
-	in.a = (uint8_t)first, in.b = (uint8_t)src, in.c = (uint8_t)n, in.unit = (uint8_t)unit;
-	put(g, &in);
-}
-
-static void
-wait(Gen *g, uint32_t mask)
-{
-	Insn in = mk(OP_wait);
-	in.mask = mask;
-	put(g, &in);
-}
-
-/* memory transfer op rA, rB, rC with the three values loaded into r1, r2, r3 */
-static void
-xfer(Gen *g, unsigned op, unsigned ra, unsigned rb, uint32_t n)
-{
-	li(g, 3, n);
-	r3(g, op, ra, rb, 3);
-}
-
-static int
-label(Gen *g)
-{
-	return g->nlabel++;
-}
-
-static void
-place(Gen *g, int l)
-{
-	g->label[l] = g->kc->ncode;
-}
-
-static void
-branch(Gen *g, unsigned op, unsigned a, unsigned b, int l)
-{
-	Insn in = mk(op);
-	in.a = (uint8_t)a, in.b = (uint8_t)b;
-	g->fix[g->nfix].pc = g->kc->ncode;
-	g->fix[g->nfix++].label = l;
-	put(g, &in);
-}
-
-static void
-resolve(Gen *g)
-{
-	int i;
-	for (i = 0; i < g->nfix; i++) {
-		uint32_t pc = g->fix[i].pc;
-		Insn in;
-		isa_decode(g->kc->code[pc], &in);
-		in.imm = (int32_t)((int64_t)g->label[g->fix[i].label] - (int64_t)pc);
-		g->kc->code[pc] = isa_encode(&in);
-	}
-}
-
-/* The next 16-byte aligned buffer; the map saturates at UINT32_MAX (then the scratchpad check
- * refuses it). */
-static uint32_t
-take(uint32_t *at, uint64_t bytes)
-{
-	uint32_t a = *at;
-	uint64_t next = (uint64_t)*at + ((bytes + 15) & ~(uint64_t)15);
-	*at = next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
-	return a;
-}
+#include "attn_gen.h"
 
 static void
 spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
@@ -224,7 +34,7 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 	s->qb = take(&at, (uint64_t)a->blkq * dq);
 	s->kb = take(&at, (uint64_t)a->blkk * a->D);
 	s->vb = take(&at, (uint64_t)a->blkk * a->Dv);
-	s->ox = take(&at, (uint64_t)a->blkq * (a->Dv + 1) * 4);
+	s->ox = take(&at, (uint64_t)(a->lin && a->D > a->blkq ? a->D : a->blkq) * (a->Dv + 1) * 4);
 	s->mx = take(&at, (uint64_t)a->blkq * 4);
 	s->sb = take(&at, (uint64_t)(a->blkk + 1) * 4);
 	s->sb2 = take(&at, (uint64_t)(a->blkk + 1) * 4);
@@ -238,14 +48,16 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 		s->onesk = take(&at, prows);
 		s->acc = take(&at, (uint64_t)a->D * 4);
 		s->pm8 = take(&at, a->D);
-		s->ts = take(&at, (uint64_t)a->nk * 4);
+		s->ts =
+		    take(&at, (uint64_t)(a->lin ? a->Dv + 1 : a->nk) * 4); /* MVMU 2's columns */
 		s->tz = take(&at, (uint64_t)a->nk * 4);
 		s->tz8 = take(&at, a->nk);
 		s->te = take(&at, (uint64_t)a->nk * 2);
 		s->sel = take(&at, (uint64_t)a->nk * 4);
 		s->mk = take(&at, a->nk);
 	}
-	s->pooltab = take(&at, (uint64_t)npool * PRE_BYTES);
+	cc_attn_lin_spad_map(a, nitems, &at, s);
+	s->pooltab = take(&at, (uint64_t)npool * pre_bytes(a));
 	s->end = at;
 }
 
@@ -292,9 +104,11 @@ gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npre)
 			r3(g, OP_tld, 2, R_V, 3);
 			gen_mean(g, a, s, s->kb, a->blkk, s->onesk);
 			r3(g, OP_tst, 2, R_O, 4);
+			if (a->lin)
+				cc_attn_lin_gen_prepass(g, a, s);
 			place(g, l_nopool);
 		}
-		ri(g, OP_addi, R_ITEM, R_ITEM, PRE_BYTES);
+		ri(g, OP_addi, R_ITEM, R_ITEM, pre_bytes(a));
 		branch(g, OP_dbnz, R_NITEM, 0, l_pre);
 	}
 	{
@@ -528,6 +342,8 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	ri(g, OP_addi, R_OR, R_OR, 4 * ((int64_t)a->Dv + 1));
 	ri(g, OP_addi, R_QR, R_QR, a->Dv);
 	branch(g, OP_dbnz, R_RN, 0, l_norm);
+	if (a->lin)
+		cc_attn_lin_gen_qblock(g, a, s, tm_q);
 	li(g, 1, s->qb);
 	li(g, 2, tm_q);
 	xfer(g, OP_tst, 1, 2, a->blkq * a->Dv);
@@ -611,7 +427,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
 	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
 	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
-	uint64_t pool_tm, cache_tm, headkv;
+	uint64_t pool_tm, lin_tm, cache_tm, headkv;
 	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage, maxh = 0;
 	int cached, prepass;
 	dq = a->D > a->Dv ? a->D : a->Dv;
@@ -630,15 +446,18 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		maxh = n > maxh ? n : maxh;
 	}
 	pool_tm = (uint64_t)stage * cpt;
-	cache_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * a->nk * a->D : 0));
+	lin_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * a->nk * a->D : 0));
+	cache_tm = align64(lin_tm + (a->lin ? maxh * a->nk * cc_attn_lin_block_bytes(a) : 0));
 	if (cache_tm > tmem) {
 		free(heads);
 		return diag_err(
 		    d, m->g->file,
 		    "staging blocks%s of a tile need %llu bytes of tile memory; '%s' has "
 		    "%lld",
-		    a->sparse ? " and pooled keys" : "", (unsigned long long)cache_tm, arch->name,
-		    (long long)arch->tile.mem_bytes);
+		    a->lin      ? ", pooled keys and linear-branch sums"
+		    : a->sparse ? " and pooled keys"
+		                : "",
+		    (unsigned long long)cache_tm, arch->name, (long long)arch->tile.mem_bytes);
 	}
 	/* Cache K when the tile's heads fit (sparse attention reads every K block anyway, for the
 	 * pooled means), V too when most blocks will be used (dense, or top-k keeping half). */
@@ -661,10 +480,11 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			uint32_t first = (uint32_t)((uint64_t)c * nitems / ncores);
 			uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), hs = 0;
 			uint32_t npre = 0, pp, core = c - c0, n = 0;
-			int32_t *tab, *pre;
+			int32_t *tab, *pre, *alpha;
 			Spad s;
 			Gen g;
 			memset(&g, 0, sizeof g);
+			g.lin_k0 = (int64_t)lin_tm - (int64_t)pool_tm * (a->Dv + 1) * 4;
 			for (pp = core; pp < npre_tile; pp += nact)
 				npre++;
 			spad_map(a, last - first, npre, &s);
@@ -678,6 +498,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			}
 			g.kc = kprog_core(p, t, core);
 			tab = xcalloc(last - first, ITEM_BYTES);
+			alpha = xcalloc((size_t)(last - first) * a->blkq + 1, sizeof *alpha);
 			prev = UINT32_MAX;
 			for (i = first; i < last; i++) {
 				uint32_t bh = i / a->nq, iq = item_qblock(a, i),
@@ -695,19 +516,22 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				                       a->Dv);
 				e[4] = (int32_t)cc_attn_allowed(a, iq);
 				e[5] = (int32_t)(iq * a->blkq);
-				e[6] = kh != prev;
+				e[6] =
+				    kh != prev || a->lin; /* the linear branch overwrites MVMU 2 */
 				e[7] = (int32_t)(pool_tm + (uint64_t)hs * a->nk * a->D);
 				prev = kh;
+				cc_attn_lin_alpha_rows(a, bh, iq,
+				                       alpha + (size_t)(i - first) * a->blkq);
 			}
 			kprog_add_spad(g.kc, s.items, tab, (last - first) * ITEM_BYTES);
 			free(tab);
 			/* pre-pass entries: block pp is (head slot, key block, K or V) */
-			pre = xcalloc(npre + 1, PRE_BYTES);
+			pre = xcalloc(npre + 1, pre_bytes(a));
 			for (pp = core; pp < npre_tile; pp += nact, n++) {
 				uint32_t hsl = pp / (a->nk * per), j = pp / per % a->nk;
 				int isv = (int)(pp % per) == 1;
 				uint64_t h = heads[hsl];
-				int32_t *e = pre + (size_t)n * (PRE_BYTES / 4);
+				int32_t *e = pre + (size_t)n * (pre_bytes(a) / 4);
 				uint64_t off = (uint64_t)j * a->blkk * (isv ? a->Dv : a->D);
 				e[0] = (int32_t)((isv ? v0 + h * ve : k0 + h * ke) + off);
 				e[1] = (int32_t)(cached ? cache_tm + hsl * headkv + (isv ? ke : 0) +
@@ -717,11 +541,22 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				           ? (int32_t)(pool_tm + ((uint64_t)hsl * a->nk + j) * a->D)
 				           : -1;
 				e[3] = (int32_t)(a->blkk * (isv ? a->Dv : a->D));
+				if (a->lin && !isv) { /* V_j, its sums, the V staging buffer */
+					e[4] =
+					    (int32_t)(v0 + h * ve + (uint64_t)j * a->blkk * a->Dv);
+					e[5] = (int32_t)(lin_tm + ((uint64_t)hsl * a->nk + j) *
+					                              cc_attn_lin_block_bytes(a));
+					e[6] = (int32_t)((uint64_t)core * stage + a->blkq * dq +
+					                 a->blkk * a->D);
+				}
 			}
 			if (npre)
-				kprog_add_spad(g.kc, s.pooltab, pre, npre * PRE_BYTES);
+				kprog_add_spad(g.kc, s.pooltab, pre, npre * pre_bytes(a));
 			free(pre);
 			kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
+			if (a->lin)
+				cc_attn_lin_core_data(g.kc, a, &s, alpha, last - first);
+			free(alpha);
 			if (a->sparse) {
 				uint8_t *ones = xcalloc(prows, 1);
 				memset(ones, 1, a->blkq);
@@ -734,7 +569,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			kprog_add_xbar(g.kc, 0, a->D, a->blkk, 8, NULL);
 			kprog_add_xbar(g.kc, 1, a->blkk, a->Dv, 8, NULL);
 			if (a->sparse) {
-				kprog_add_xbar(g.kc, 2, a->D, a->nk, 8, NULL);
+				kprog_add_xbar(g.kc, 2, a->D, a->lin ? a->Dv + 1 : a->nk, 8,
+				               a->lin ? a->lin->wt : NULL);
 				kprog_add_xbar(g.kc, 3, prows, a->D, 8, NULL);
 			}
 			gen_kernel(&g, a, &s, last - first, npre, prepass, cached, core * stage);

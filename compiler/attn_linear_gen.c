@@ -1,0 +1,246 @@
+/* attn_linear_gen.c: code for the SLA / SLA2 linear branch (attn.h, docs/attention.md): the
+ * per-key-block sums in the pre-pass and, per query block, the sums of the region into MVMU 2,
+ * the rows phi(q_r) through it, the division and the combine with the softmax branch.
+ *
+ * MVMU use: the pre-pass borrows MVMU 0 (phi(K_j)^T), MVMU 1 (V'_j) and, for sla, MVMU 2's
+ * initial weights (W8^T); per query block MVMU 2 takes the requantised sums after the block mask
+ * has used its pooled means (so the means are reloaded for every item). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn_gen.h"
+
+_Static_assert(ITEM_BYTES == 32, "the alpha row index shifts the item offset by 5");
+
+static void
+mvm_g(Gen *g, unsigned out, unsigned inp, unsigned unit, unsigned tin, int acc, int gate)
+{
+	Insn in = mk(OP_mvm);
+	in.tout = TY_I8;
+	in.tin = (uint8_t)tin;
+	in.a = (uint8_t)out, in.b = (uint8_t)inp, in.unit = (uint8_t)unit, in.nbits = 8;
+	in.acc = (uint8_t)acc, in.gate = (uint8_t)gate;
+	put(g, &in);
+}
+
+void
+cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s)
+{
+	if (!a->lin)
+		return;
+	s->philut = take(at, 256);
+	s->onehot = take(at, 2 * (uint64_t)a->D);
+	if (a->lin->combine == 1) {
+		s->b32 = take(at, ((uint64_t)a->Dv + 1) * 4);
+		s->b8 = take(at, a->Dv);
+	} else
+		s->alpha = take(at, (uint64_t)nitems * a->blkq * 4);
+}
+
+void
+cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *alpha,
+                      uint32_t nitems)
+{
+	const CcAttnLin *l = a->lin;
+	uint8_t *oh = xcalloc(2 * a->D, 1);
+	oh[a->D - 1] = 1;
+	kprog_add_spad(kc, s->onehot, oh, 2 * a->D);
+	free(oh);
+	kprog_add_spad(kc, s->philut, l->phi, 256);
+	if (l->combine == 1) {
+		kprog_add_spad(kc, s->b32, l->b32, (a->Dv + 1) * 4);
+		kprog_add_spad(kc, s->b8, l->b8, a->Dv);
+	} else if (nitems)
+		kprog_add_spad(kc, s->alpha, alpha, nitems * a->blkq * 4);
+}
+
+void
+cc_attn_lin_alpha_rows(const CcAttn *a, uint32_t bh, uint32_t iq, int32_t *dst)
+{
+	if (a->lin && a->lin->a14)
+		memcpy(dst, a->lin->a14 + (size_t)bh * a->N + (size_t)iq * a->blkq,
+		       sizeof(int32_t) * a->blkq);
+}
+
+/* Pre-pass, after the pooled mean of K_j (in s->kb): the entry at R_ITEM holds V_j's DRAM
+ * address (16), the sums' tile-memory destination (20) and the V staging buffer (24). */
+void
+cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s)
+{
+	const CcAttnLin *l = a->lin;
+	uint32_t D = a->D, Dv = a->Dv, W4 = (Dv + 1) * 4, bk = a->blkk;
+	int l_tok = label(g), l_e = label(g);
+	/* phi(K_j) in place, into MVMU 0 as columns (token t -> column t) */
+	li(g, 1, s->kb);
+	li(g, 2, s->philut);
+	li(g, 4, bk * D);
+	vx(g, OP_vlut, TY_I8, TY_I8, 1, 1, 2, 4, 0);
+	xw(g, OP_xbwt, 0, 1, R_NB, 0);
+	/* V_j: DRAM -> tile staging -> s->vb */
+	ri(g, OP_lw, 2, R_ITEM, 16);
+	ri(g, OP_lw, 1, R_ITEM, 24);
+	li(g, 3, bk * Dv);
+	r3(g, OP_dld, 1, 2, 3);
+	wait(g, ISA_WAIT_DMA);
+	li(g, 2, s->vb);
+	r3(g, OP_tld, 2, 1, 3);
+	if (l->combine == 1) {
+		/* V'_t = sat8(round((W8 v_t + b32) * mw >> 24)) in place, MVMU 2 holding W8^T */
+		li(g, R_T1, s->vb);
+		li(g, R_T2, bk);
+		li(g, R_T3, s->ox);
+		li(g, R_T4, s->b32);
+		li(g, R_A, Dv);
+		li(g, 4, Dv + 1);
+		li(g, 3, l->mw);
+		place(g, l_tok);
+		vx(g, OP_vmov, TY_I32, TY_I32, R_T3, R_T4, 0, 4, 0);
+		mvm_g(g, R_T3, R_T1, 2, TY_I8, 1, 0);
+		wait(g, 1u << 2);
+		vx(g, OP_vrqs, TY_I8, TY_I32, R_T1, R_T3, 3, R_A, 24);
+		ri(g, OP_addi, R_T1, R_T1, Dv);
+		branch(g, OP_dbnz, R_T2, 0, l_tok);
+	}
+	li(g, 1, s->vb);
+	xw(g, OP_xbw, 0, 1, R_NB, 1);
+	/* row e of S_j: a one-hot e through MVMU 0 reads column e of phi(K_j) (i32, gated to one
+	 * row), as i8 it drives MVMU 1 (V'_j); its sum is the block's sum of phi(k)[e] */
+	li(g, R_T1, s->onehot + D - 1);
+	li(g, R_T2, D);
+	li(g, R_T3, s->ox);
+	li(g, R_P8, s->p8a);
+	place(g, l_e);
+	li(g, 1, s->sb);
+	mvm_g(g, 1, R_T1, 0, TY_I8, 0, 1);
+	wait(g, 1u << 0);
+	vx(g, OP_vmov, TY_I8, TY_I32, R_P8, 1, 0, R_NB, 0);
+	mvm_g(g, R_T3, R_P8, 1, TY_I8, 0, 0);
+	vx(g, OP_vredsum, TY_I8, TY_I8, R_T4, R_P8, 0, R_NB, 0);
+	ri(g, OP_slli, R_T4, R_T4, 7);
+	ri(g, OP_sw, R_T4, R_T3, 4 * (int64_t)Dv);
+	ri(g, OP_addi, R_T1, R_T1, -1);
+	ri(g, OP_addi, R_T3, R_T3, W4);
+	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
+	branch(g, OP_dbnz, R_T2, 0, l_e);
+	wait(g, 1u << 1);
+	li(g, 1, s->ox);
+	ri(g, OP_lw, 2, R_ITEM, 20);
+	li(g, 3, D * W4);
+	r3(g, OP_tst, 1, 2, 3);
+}
+
+/* After the softmax branch's normalise (o_s in s->qb, the Q block still at tm_q in tile
+ * memory): the linear branch of the item's query block, combined into s->qb. */
+void
+cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
+{
+	const CcAttnLin *l = a->lin;
+	uint32_t D = a->D, Dv = a->Dv, W = Dv + 1, W4 = W * 4, SB = D * W4, c;
+	uint32_t stage = (s->vb + a->blkk * Dv - s->kb) / W4 * W4;
+	int l_blk = label(g), l_skip = label(g), l_mv = label(g), l_row = label(g);
+	int l_den = label(g);
+	/* S = sum of the region's S_j (tile memory, through the K / V buffers) */
+	li(g, 1, s->ox);
+	li(g, 4, D * W);
+	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
+	ri(g, OP_lw, R_T3, R_ITEM, 28);
+	ri(g, OP_muli, R_T3, R_T3, W4);
+	ri(g, OP_addi, R_T3, R_T3, g->lin_k0);
+	li(g, R_J, 0);
+	li(g, R_JN, a->nk);
+	place(g, l_blk);
+	if (l->region == 1) {
+		ri(g, OP_lb, R_T2, R_J, s->mk);
+		branch(g, OP_bne, R_T2, 0, l_skip);
+	}
+	for (c = 0; c < SB; c += stage) {
+		uint32_t n = SB - c < stage ? SB - c : stage;
+		li(g, 1, s->kb);
+		ri(g, OP_addi, 2, R_T3, c);
+		li(g, 3, n);
+		r3(g, OP_tld, 1, 2, 3);
+		li(g, 2, s->ox + c);
+		li(g, 4, n / 4);
+		vx(g, OP_vadd, TY_I32, TY_I32, 2, 2, 1, 4, 0);
+	}
+	place(g, l_skip);
+	ri(g, OP_addi, R_J, R_J, 1);
+	ri(g, OP_addi, R_T3, R_T3, SB);
+	branch(g, OP_dbnz, R_JN, 0, l_blk);
+	/* S8 = sat8(round(S * c >> 30)), c = round(2^30 / max(128, max S)) * 127, into MVMU 2 */
+	li(g, 1, s->ox);
+	li(g, 4, D * W);
+	vx(g, OP_vredmax, TY_I32, TY_I32, R_T1, 1, 0, 4, 0);
+	li(g, R_T2, 128);
+	r3(g, OP_max, R_T1, R_T1, R_T2);
+	ri(g, OP_sw, R_T1, 0, s->rt);
+	li(g, 1, s->rt);
+	li(g, 4, 1);
+	vx(g, OP_vrecip, TY_I32, TY_I32, 1, 1, 0, 4, 30);
+	ri(g, OP_lw, R_T1, 0, s->rt);
+	ri(g, OP_muli, R_T1, R_T1, 127);
+	li(g, 1, s->kb);
+	li(g, 2, s->ox);
+	li(g, 4, D * W);
+	vx(g, OP_vrqs, TY_I8, TY_I32, 1, 2, R_T1, 4, 30);
+	li(g, 3, D);
+	xw(g, OP_xbw, 0, 1, 3, 2);
+	wait(g, 1u << 2);
+	/* phi(Q) from the Q block still in tile memory; n_r = mvm(S8, phi(q_r)) into s->ox rows */
+	li(g, 2, tm_q);
+	li(g, 3, a->blkq * D);
+	r3(g, OP_tld, 1, 2, 3);
+	li(g, 2, s->philut);
+	li(g, 4, a->blkq * D);
+	vx(g, OP_vlut, TY_I8, TY_I8, 1, 1, 2, 4, 0);
+	li(g, R_QR, s->kb);
+	li(g, R_OR, s->ox);
+	li(g, R_RN, a->blkq);
+	place(g, l_mv);
+	mvm_g(g, R_OR, R_QR, 2, TY_I8, 0, 0);
+	ri(g, OP_addi, R_QR, R_QR, D);
+	ri(g, OP_addi, R_OR, R_OR, W4);
+	branch(g, OP_dbnz, R_RN, 0, l_mv);
+	wait(g, 1u << 2);
+	/* per row: o_l = sat8(round(n * round(2^30 / n[Dv]) >> 23)), combined into o_s */
+	li(g, R_OR, s->ox);
+	li(g, R_QR, s->qb);
+	li(g, R_RN, a->blkq);
+	if (l->combine == 2) {
+		/* this item's alpha rows: s->alpha + item index * blkq * 4 */
+		ri(g, OP_addi, R_T4, R_ITEM, -(int64_t)s->items);
+		ri(g, OP_srli, R_T4, R_T4, 5); /* ITEM_BYTES = 32 */
+		ri(g, OP_muli, R_T4, R_T4, (int64_t)a->blkq * 4);
+		ri(g, OP_addi, R_T4, R_T4, s->alpha);
+	}
+	place(g, l_row);
+	li(g, 1, s->rt);
+	ri(g, OP_addi, 2, R_OR, 4 * (int64_t)Dv);
+	li(g, 4, 1);
+	vx(g, OP_vrecip, TY_I32, TY_I32, 1, 2, 0, 4, 30);
+	ri(g, OP_lw, R_T1, 0, s->rt);
+	li(g, 1, s->sb);
+	li(g, 4, Dv);
+	vx(g, OP_vrqs, TY_I8, TY_I32, 1, R_OR, R_T1, 4, 23);
+	if (l->combine == 1) {
+		ri(g, OP_lw, R_T2, R_OR, 4 * (int64_t)Dv);
+		branch(g, OP_bne, R_T2, 0, l_den);
+		li(g, 2, s->b8);
+		vx(g, OP_vmov, TY_I8, TY_I8, 1, 2, 0, 4, 0);
+		place(g, l_den);
+		vx(g, OP_vadd, TY_I8, TY_I8, R_QR, R_QR, 1, 4, 0);
+	} else {
+		vx(g, OP_vmov, TY_I32, TY_I8, R_OR, R_QR, 0, 4, 0);
+		ri(g, OP_lw, R_T2, R_T4, 0);
+		vx(g, OP_vmuls, TY_I32, TY_I32, R_OR, R_OR, R_T2, 4, 0);
+		li(g, R_T3, 16384);
+		r3(g, OP_sub, R_T3, R_T3, R_T2);
+		vx(g, OP_vmac, TY_I8, TY_I8, R_OR, 1, R_T3, 4, 0);
+		li(g, 3, 1);
+		vx(g, OP_vrqs, TY_I8, TY_I32, R_QR, R_OR, 3, 4, 14);
+		ri(g, OP_addi, R_T4, R_T4, 4);
+	}
+	ri(g, OP_addi, R_OR, R_OR, W4);
+	ri(g, OP_addi, R_QR, R_QR, Dv);
+	branch(g, OP_dbnz, R_RN, 0, l_row);
+}
