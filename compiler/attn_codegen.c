@@ -32,7 +32,7 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 	s->lut = take(&at, 512);
 	s->items = take(&at, (uint64_t)nitems * ITEM_BYTES);
 	s->qb = take(&at, (uint64_t)a->blkq * dq);
-	s->kb = take(&at, (uint64_t)a->blkk * a->D);
+	s->kb = take(&at, cc_attn_lin_kb_bytes(a)); /* K block; more for the linear branch */
 	s->vb = take(&at, (uint64_t)a->blkk * a->Dv);
 	s->ox = take(&at, (uint64_t)(a->lin && a->D > a->blkq ? a->D : a->blkq) * (a->Dv + 1) * 4);
 	s->mx = take(&at, (uint64_t)a->blkq * 4);

@@ -210,6 +210,8 @@ pre_bytes(const CcAttn *a)
 	return a->lin ? 32 : PRE_BYTES;
 }
 
+/* cc_attn_lin_kb_bytes: the K block buffer, large enough for the linear branch's S8 and phi(Q). */
+uint64_t cc_attn_lin_kb_bytes(const CcAttn *a);
 /* cc_attn_lin_spad_map: the linear branch's scratchpad buffers (after the kernel's). */
 void cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s);
 /* cc_attn_lin_alpha_rows: sla2's a14 of the rows of query block iq of head bh into dst. */

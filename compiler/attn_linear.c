@@ -159,7 +159,6 @@ cc_attn_lin_check(CcModel *m, CcAttn *a, Diag *d)
 	Graph *g = m->g;
 	const IrNode *n = &g->nodes[a->node];
 	uint32_t cols = (uint32_t)m->arch->mvmu.cols, i;
-	uint64_t stage = (uint64_t)a->blkk * (a->D + a->Dv);
 	CcAttnLin *l;
 	int combine = (int)ir_attr_int(g, a->node, "combine");
 	a->lin = NULL;
@@ -186,12 +185,6 @@ cc_attn_lin_check(CcModel *m, CcAttn *a, Diag *d)
 		    m, n->loc, d,
 		    "the linear branch keeps exact i32 sums of at most %u keys; got %u", LIN_MAX_M,
 		    a->M);
-	if ((uint64_t)a->blkq * a->D > stage || (uint64_t)a->D * (a->Dv + 1) > stage)
-		return lin_error(m, n->loc, d,
-		                 "the linear branch stages phi(Q) (blkq %u x D %u) and the "
-		                 "requantised sums in the K and V block buffers (blkk %u): use "
-		                 "blkq <= 2 blkk",
-		                 a->blkq, a->D, a->blkk);
 	l = arena_alloc(m->arena, sizeof *l);
 	memset(l, 0, sizeof *l);
 	l->combine = combine;

@@ -37,6 +37,18 @@ cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s)
 		s->alpha = take(at, (uint64_t)nitems * a->blkq * 4);
 }
 
+uint64_t
+cc_attn_lin_kb_bytes(const CcAttn *a)
+{
+	uint64_t b = (uint64_t)a->blkk * a->D, s8 = (uint64_t)a->D * (a->Dv + 1),
+	         pq = (uint64_t)a->blkq * a->D;
+	if (!a->lin)
+		return b;
+	/* per query block the K buffer holds the requantised sums S8, then phi(Q) */
+	b = b > s8 ? b : s8;
+	return b > pq ? b : pq;
+}
+
 void
 cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *alpha,
                       uint32_t nitems)

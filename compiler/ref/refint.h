@@ -112,5 +112,16 @@ void ref_emit_attention(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const I
 int ref_lower_quant(Cg *c, RefModel *r, Diag *d);
 /* ref_lower_attn_quant: ref_lower_quant for attention models (CcModel.attn). */
 int ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d);
+struct CcAttn;
+/* attn_quant_lin.c: the SLA / SLA2 linear branch of ref_lower_attn_quant. ref_attn_lin_params
+ * fills the branch's parameters at r->params[base ..] and returns their count; the emitters read
+ * them from the parameter array params: the sums of one key head (kh, vh: i32 vectors), and one
+ * query block's branch combined into oh in place (mask: the head's i8 block mask). */
+uint32_t ref_attn_lin_params(RefModel *r, const struct CcAttn *a, uint32_t base);
+void ref_attn_lin_sums(Cg *c, const struct CcAttn *a, LLVMValueRef params, uint32_t base,
+                       LLVMValueRef kh, LLVMValueRef vh);
+void ref_attn_lin_qblock(Cg *c, const struct CcAttn *a, LLVMValueRef params, uint32_t base,
+                         LLVMValueRef bh, LLVMValueRef iq, LLVMValueRef mask, LLVMValueRef qh,
+                         LLVMValueRef oh);
 
 #endif
