@@ -252,6 +252,8 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	li(g, R_NB, a->blkk);
 	if (prepass)
 		gen_prepass(g, a, s, npre);
+	if (a->lin)
+		cc_attn_lin_gen_totals(g, a, s);
 	li(g, R_ITEM, s->items);
 	li(g, R_NITEM, nitems);
 	place(g, l_item);
@@ -427,7 +429,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	uint64_t q0 = 0, k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
 	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
 	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
-	uint64_t pool_tm, lin_tm, cache_tm, headkv;
+	uint64_t pool_tm, lin_tm, lin_d0, cache_tm, headkv;
+	LinMem lm;
 	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage, maxh = 0;
 	int cached, prepass;
 	dq = a->D > a->Dv ? a->D : a->Dv;
@@ -447,7 +450,20 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	}
 	pool_tm = (uint64_t)stage * cpt;
 	lin_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * a->nk * a->D : 0));
-	cache_tm = align64(lin_tm + (a->lin ? maxh * a->nk * cc_attn_lin_block_bytes(a) : 0));
+	memset(&lm, 0, sizeof lm);
+	if (a->lin)
+		cc_attn_lin_mem(a, maxh, tmem > lin_tm ? tmem - lin_tm : 0, &lm);
+	cache_tm = align64(lin_tm + lm.tile_bytes);
+	lin_d0 = align64(end);
+	if (lin_d0 + (uint64_t)ntiles * lm.dram_per_tile > (uint64_t)arch->dram.size_bytes ||
+	    lin_d0 + (uint64_t)ntiles * lm.dram_per_tile > UINT32_MAX) {
+		free(heads);
+		return diag_err(d, m->g->file,
+		                "the linear branch's block sums need %llu bytes of DRAM; '%s' "
+		                "has %lld",
+		                (unsigned long long)(ntiles * lm.dram_per_tile), arch->name,
+		                (long long)arch->dram.size_bytes);
+	}
 	if (cache_tm > tmem) {
 		free(heads);
 		return diag_err(
@@ -476,15 +492,19 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		uint32_t nheads = tile_heads(a, t, cpt, ncores, nitems, heads), i, prev;
 		uint32_t per = (cached & CACHE_V) ? 2 : (cached || a->sparse ? 1 : 0);
 		uint32_t npre_tile = nheads * a->nk * per;
+		uint64_t lin_blk = lm.dram ? lin_d0 + t * lm.dram_per_tile
+		                           : lin_tm + maxh * cc_attn_lin_block_bytes(a);
 		for (c = c0; c < c1; c++) {
 			uint32_t first = (uint32_t)((uint64_t)c * nitems / ncores);
 			uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), hs = 0;
 			uint32_t npre = 0, pp, core = c - c0, n = 0;
-			int32_t *tab, *pre, *alpha;
+			int32_t *tab, *pre, *lintab = NULL;
 			Spad s;
 			Gen g;
 			memset(&g, 0, sizeof g);
-			g.lin_k0 = (int64_t)lin_tm - (int64_t)pool_tm * (a->Dv + 1) * 4;
+			g.lin.dram = lm.dram, g.lin.stage = core * stage + a->blkq * dq;
+			g.lin.nheads = nheads, g.lin.core = core, g.lin.n = nact;
+			g.lin.blk = (uint32_t)lin_blk, g.lin.tot = (uint32_t)lin_tm;
 			for (pp = core; pp < npre_tile; pp += nact)
 				npre++;
 			spad_map(a, last - first, npre, &s);
@@ -498,7 +518,10 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			}
 			g.kc = kprog_core(p, t, core);
 			tab = xcalloc(last - first, ITEM_BYTES);
-			alpha = xcalloc((size_t)(last - first) * a->blkq + 1, sizeof *alpha);
+			if (a->lin)
+				lintab =
+				    xcalloc((size_t)(last - first) * cc_attn_lin_item_words(a) + 1,
+				            sizeof *lintab);
 			prev = UINT32_MAX;
 			for (i = first; i < last; i++) {
 				uint32_t bh = i / a->nq, iq = item_qblock(a, i),
@@ -520,8 +543,13 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				    kh != prev || a->lin; /* the linear branch overwrites MVMU 2 */
 				e[7] = (int32_t)(pool_tm + (uint64_t)hs * a->nk * a->D);
 				prev = kh;
-				cc_attn_lin_alpha_rows(a, bh, iq,
-				                       alpha + (size_t)(i - first) * a->blkq);
+				if (lintab)
+					cc_attn_lin_item(a, bh, iq,
+					                 lin_tm + hs * cc_attn_lin_block_bytes(a),
+					                 lin_blk + (uint64_t)hs * a->nk *
+					                               cc_attn_lin_block_bytes(a),
+					                 lintab + (size_t)(i - first) *
+					                              cc_attn_lin_item_words(a));
 			}
 			kprog_add_spad(g.kc, s.items, tab, (last - first) * ITEM_BYTES);
 			free(tab);
@@ -544,8 +572,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				if (a->lin && !isv) { /* V_j, its sums, the V staging buffer */
 					e[4] =
 					    (int32_t)(v0 + h * ve + (uint64_t)j * a->blkk * a->Dv);
-					e[5] = (int32_t)(lin_tm + ((uint64_t)hsl * a->nk + j) *
-					                              cc_attn_lin_block_bytes(a));
+					e[5] = (int32_t)(lin_blk + ((uint64_t)hsl * a->nk + j) *
+					                               cc_attn_lin_block_bytes(a));
 					e[6] = (int32_t)((uint64_t)core * stage + a->blkq * dq +
 					                 a->blkk * a->D);
 				}
@@ -555,8 +583,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			free(pre);
 			kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
 			if (a->lin)
-				cc_attn_lin_core_data(g.kc, a, &s, alpha, last - first);
-			free(alpha);
+				cc_attn_lin_core_data(g.kc, a, &s, lintab, last - first);
+			free(lintab);
 			if (a->sparse) {
 				uint8_t *ones = xcalloc(prows, 1);
 				memset(ones, 1, a->blkq);

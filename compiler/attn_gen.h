@@ -43,7 +43,7 @@ enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into
 typedef struct Spad {
 	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
 	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
-	uint32_t philut, onehot, b32, b8, alpha; /* the linear branch (attn_linear_gen.c) */
+	uint32_t philut, onehot, b32, b8, lintab; /* the linear branch (attn_linear_gen.c) */
 } Spad;
 
 typedef struct Gen {
@@ -54,7 +54,15 @@ typedef struct Gen {
 		int label;
 	} fix[MAXLABEL * 2];
 	int nfix, nlabel;
-	int64_t lin_k0; /* linear branch: the sums of a head at item[28] * (Dv + 1) * 4 + lin_k0 */
+	struct {                  /* the linear branch (attn_linear_gen.c) */
+		int dram;         /* the per-block sums are in DRAM (else in tile memory) */
+		uint32_t stage;   /* this core's tile-memory staging buffer for chunks */
+		uint32_t nheads;  /* head slots of the tile */
+		uint32_t core, n; /* this core's index among the tile's n active cores */
+		uint32_t
+		    blk; /* the tile's block sums: head slot h, block j at blk + (h nk + j) SB */
+		uint32_t tot; /* the tile's totals: head slot h at tot + h SB (tile memory) */
+	} lin;
 } Gen;
 
 static inline void
@@ -214,11 +222,26 @@ pre_bytes(const CcAttn *a)
 uint64_t cc_attn_lin_kb_bytes(const CcAttn *a);
 /* cc_attn_lin_spad_map: the linear branch's scratchpad buffers (after the kernel's). */
 void cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s);
-/* cc_attn_lin_alpha_rows: sla2's a14 of the rows of query block iq of head bh into dst. */
-void cc_attn_lin_alpha_rows(const CcAttn *a, uint32_t bh, uint32_t iq, int32_t *dst);
-/* cc_attn_lin_core_data: a core's initial scratchpad data (tables, one-hot, bias, alpha). */
-void cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *alpha,
+/* The linear branch's memory: per tile, the totals of its head slots in tile memory and the
+ * per-block sums in tile memory too when they fit, else in a DRAM region per tile. */
+typedef struct LinMem {
+	int dram;
+	uint64_t tile_bytes;    /* tile memory: totals (and blocks) */
+	uint64_t dram_per_tile; /* DRAM bytes per tile (blocks), or 0 */
+} LinMem;
+/* cc_attn_lin_mem: the layout for maxh head slots per tile and room bytes of free tile memory. */
+void cc_attn_lin_mem(const CcAttn *a, uint32_t maxh, uint64_t room, LinMem *lm);
+/* cc_attn_lin_item_words: i32 words per item of the linear table; cc_attn_lin_item fills one:
+ * the head's totals (tile memory), its block sums (tile memory or DRAM), sla2's a14 per row. */
+uint32_t cc_attn_lin_item_words(const CcAttn *a);
+void cc_attn_lin_item(const CcAttn *a, uint32_t bh, uint32_t iq, uint64_t tot, uint64_t blk,
+                      int32_t *dst);
+/* cc_attn_lin_core_data: a core's initial scratchpad data (tables, one-hot, bias, items). */
+void cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *items,
                            uint32_t nitems);
+/* cc_attn_lin_gen_totals: after the pre-pass barrier, this core's rows of the totals of the
+ * tile's head slots, then a second barrier. */
+void cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s);
 /* cc_attn_lin_gen_prepass: a pre-pass key block's sums (after its pooled mean). */
 void cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s);
 /* cc_attn_lin_gen_qblock: the item's linear branch and combine, after the normalise. */

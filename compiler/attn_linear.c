@@ -180,6 +180,11 @@ cc_attn_lin_check(CcModel *m, CcAttn *a, Diag *d)
 		                 "blocks) in one %u-column crossbar: Dv %u is too large or there "
 		                 "are more than Dv + 1 key blocks",
 		                 a->nk, cols, a->Dv);
+	if ((uint64_t)a->blkk * (a->D + a->Dv) < ((uint64_t)a->Dv + 1) * 4)
+		return lin_error(m, n->loc, d,
+		                 "the linear branch moves its sums in rows through the K and V "
+		                 "block buffers: blkk %u is too small (at least 4)",
+		                 a->blkk);
 	if (a->M > LIN_MAX_M)
 		return lin_error(
 		    m, n->loc, d,

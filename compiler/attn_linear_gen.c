@@ -33,8 +33,8 @@ cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s)
 	if (a->lin->combine == 1) {
 		s->b32 = take(at, ((uint64_t)a->Dv + 1) * 4);
 		s->b8 = take(at, a->Dv);
-	} else
-		s->alpha = take(at, (uint64_t)nitems * a->blkq * 4);
+	}
+	s->lintab = take(at, (uint64_t)nitems * cc_attn_lin_item_words(a) * 4);
 }
 
 uint64_t
@@ -50,7 +50,34 @@ cc_attn_lin_kb_bytes(const CcAttn *a)
 }
 
 void
-cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *alpha,
+cc_attn_lin_mem(const CcAttn *a, uint32_t maxh, uint64_t room, LinMem *lm)
+{
+	uint64_t tot = (uint64_t)maxh * cc_attn_lin_block_bytes(a), blk = tot * a->nk;
+	memset(lm, 0, sizeof *lm);
+	lm->dram = tot + blk > room;
+	lm->tile_bytes = tot + (lm->dram ? 0 : blk);
+	lm->dram_per_tile = lm->dram ? blk : 0;
+}
+
+uint32_t
+cc_attn_lin_item_words(const CcAttn *a)
+{
+	return 2 + (a->lin->combine == 2 ? a->blkq : 0);
+}
+
+void
+cc_attn_lin_item(const CcAttn *a, uint32_t bh, uint32_t iq, uint64_t tot, uint64_t blk,
+                 int32_t *dst)
+{
+	dst[0] = (int32_t)tot;
+	dst[1] = (int32_t)blk;
+	if (a->lin->combine == 2)
+		memcpy(dst + 2, a->lin->a14 + (size_t)bh * a->N + (size_t)iq * a->blkq,
+		       sizeof(int32_t) * a->blkq);
+}
+
+void
+cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *items,
                       uint32_t nitems)
 {
 	const CcAttnLin *l = a->lin;
@@ -62,16 +89,44 @@ cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *
 	if (l->combine == 1) {
 		kprog_add_spad(kc, s->b32, l->b32, (a->Dv + 1) * 4);
 		kprog_add_spad(kc, s->b8, l->b8, a->Dv);
-	} else if (nitems)
-		kprog_add_spad(kc, s->alpha, alpha, nitems * a->blkq * 4);
+	}
+	if (nitems)
+		kprog_add_spad(kc, s->lintab, items, nitems * cc_attn_lin_item_words(a) * 4);
 }
 
-void
-cc_attn_lin_alpha_rows(const CcAttn *a, uint32_t bh, uint32_t iq, int32_t *dst)
+/* Whether a query block sums its unselected blocks directly (region = complement, block sums in
+ * tile memory: as cheap as the totals minus the selected blocks for few key blocks, and no
+ * totals pass), rather than subtracting the selected blocks from the head's totals. */
+static int
+direct(const Gen *g, const CcAttn *a)
 {
-	if (a->lin && a->lin->a14)
-		memcpy(dst, a->lin->a14 + (size_t)bh * a->N + (size_t)iq * a->blkq,
-		       sizeof(int32_t) * a->blkq);
+	return a->lin->region == 1 && !g->lin.dram;
+}
+
+/* Bytes of a chunk of sums: whole rows that fit the K / V buffers and the tile staging. */
+static uint32_t
+chunk_bytes(const CcAttn *a)
+{
+	uint32_t W4 = (a->Dv + 1) * 4;
+	return a->blkk * (a->D + a->Dv) / W4 * W4;
+}
+
+/* spad dst = n bytes of sums at address (register) src + off: tld from tile memory, or from
+ * DRAM through the core's tile staging buffer. Uses r1-r3. */
+static void
+load_chunk(Gen *g, uint32_t dst, unsigned src, uint32_t off, uint32_t n)
+{
+	li(g, 1, dst);
+	ri(g, OP_addi, 2, src, off);
+	li(g, 3, n);
+	if (g->lin.dram) {
+		li(g, 1, g->lin.stage);
+		r3(g, OP_dld, 1, 2, 3);
+		wait(g, ISA_WAIT_DMA);
+		li(g, 2, dst);
+		r3(g, OP_tld, 2, 1, 3);
+	} else
+		r3(g, OP_tld, 1, 2, 3);
 }
 
 /* Pre-pass, after the pooled mean of K_j (in s->kb): the entry at R_ITEM holds V_j's DRAM
@@ -80,7 +135,7 @@ void
 cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s)
 {
 	const CcAttnLin *l = a->lin;
-	uint32_t D = a->D, Dv = a->Dv, W4 = (Dv + 1) * 4, bk = a->blkk;
+	uint32_t D = a->D, Dv = a->Dv, W4 = (Dv + 1) * 4, bk = a->blkk, chunk = chunk_bytes(a), c;
 	int l_tok = label(g), l_e = label(g);
 	/* phi(K_j) in place, into MVMU 0 as columns (token t -> column t) */
 	li(g, 1, s->kb);
@@ -135,10 +190,69 @@ cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s)
 	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
 	branch(g, OP_dbnz, R_T2, 0, l_e);
 	wait(g, 1u << 1);
-	li(g, 1, s->ox);
-	ri(g, OP_lw, 2, R_ITEM, 20);
-	li(g, 3, D * W4);
-	r3(g, OP_tst, 1, 2, 3);
+	if (!g->lin.dram) {
+		li(g, 1, s->ox);
+		ri(g, OP_lw, 2, R_ITEM, 20);
+		li(g, 3, D * W4);
+		r3(g, OP_tst, 1, 2, 3);
+		return;
+	}
+	for (c = 0; c < D * W4; c += chunk) { /* to DRAM through the tile staging buffer */
+		uint32_t n = D * W4 - c < chunk ? D * W4 - c : chunk;
+		li(g, 1, s->ox + c);
+		li(g, 2, g->lin.stage);
+		li(g, 3, n);
+		r3(g, OP_tst, 1, 2, 3);
+		ri(g, OP_lw, 4, R_ITEM, 20);
+		ri(g, OP_addi, 4, 4, c);
+		r3(g, OP_dst, 2, 4, 3);
+		wait(g, ISA_WAIT_DMA);
+	}
+}
+
+void
+cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s)
+{
+	uint32_t W4 = (a->Dv + 1) * 4, SB = a->D * W4, chunk = chunk_bytes(a);
+	uint32_t r0 = g->lin.core * a->D / g->lin.n, r1 = (g->lin.core + 1) * a->D / g->lin.n, c;
+	uint32_t lo = r0 * W4, hi = r1 * W4;
+	int l_h = label(g), l_j = label(g);
+	if (direct(g, a))
+		return;
+	if (r1 > r0 && g->lin.nheads) {
+		li(g, R_T3, g->lin.blk);
+		li(g, R_T4, g->lin.tot);
+		li(g, R_A, g->lin.nheads);
+		place(g, l_h);
+		for (c = lo; c < hi; c += chunk) {
+			uint32_t n = hi - c < chunk ? hi - c : chunk;
+			li(g, 1, s->ox);
+			li(g, 4, n / 4);
+			vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
+			ri(g, OP_addi, R_T1, R_T3, 0);
+			li(g, R_T2, a->nk);
+			place(g, l_j);
+			load_chunk(g, s->kb, R_T1, c, n);
+			li(g, 1, s->kb);
+			li(g, 2, s->ox);
+			li(g, 4, n / 4);
+			vx(g, OP_vadd, TY_I32, TY_I32, 2, 2, 1, 4, 0);
+			ri(g, OP_addi, R_T1, R_T1, SB);
+			branch(g, OP_dbnz, R_T2, 0, l_j);
+			l_j = label(g);
+			li(g, 1, s->ox);
+			ri(g, OP_addi, 2, R_T4, c);
+			li(g, 3, n);
+			r3(g, OP_tst, 1, 2, 3);
+		}
+		ri(g, OP_addi, R_T3, R_T3, (int64_t)SB * a->nk);
+		ri(g, OP_addi, R_T4, R_T4, SB);
+		branch(g, OP_dbnz, R_A, 0, l_h);
+	}
+	{
+		Insn in = mk(OP_bar);
+		put(g, &in);
+	}
 }
 
 /* After the softmax branch's normalise (o_s in s->qb, the Q block still at tm_q in tile
@@ -148,37 +262,46 @@ cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
 {
 	const CcAttnLin *l = a->lin;
 	uint32_t D = a->D, Dv = a->Dv, W = Dv + 1, W4 = W * 4, SB = D * W4, c;
-	uint32_t stage = (s->vb + a->blkk * Dv - s->kb) / W4 * W4;
+	uint32_t chunk = chunk_bytes(a);
 	int l_blk = label(g), l_skip = label(g), l_mv = label(g), l_row = label(g);
 	int l_den = label(g);
-	/* S = sum of the region's S_j (tile memory, through the K / V buffers) */
-	li(g, 1, s->ox);
-	li(g, 4, D * W);
-	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
-	ri(g, OP_lw, R_T3, R_ITEM, 28);
-	ri(g, OP_muli, R_T3, R_T3, W4);
-	ri(g, OP_addi, R_T3, R_T3, g->lin_k0);
-	li(g, R_J, 0);
-	li(g, R_JN, a->nk);
-	place(g, l_blk);
-	if (l->region == 1) {
-		ri(g, OP_lb, R_T2, R_J, s->mk);
-		branch(g, OP_bne, R_T2, 0, l_skip);
-	}
-	for (c = 0; c < SB; c += stage) {
-		uint32_t n = SB - c < stage ? SB - c : stage;
-		li(g, 1, s->kb);
-		ri(g, OP_addi, 2, R_T3, c);
-		li(g, 3, n);
+	/* the item's linear table entry: totals, block sums, a14 rows */
+	ri(g, OP_addi, R_T4, R_ITEM, -(int64_t)s->items);
+	ri(g, OP_srli, R_T4, R_T4, 5); /* ITEM_BYTES = 32 */
+	ri(g, OP_muli, R_T4, R_T4, (int64_t)cc_attn_lin_item_words(a) * 4);
+	ri(g, OP_addi, R_T4, R_T4, s->lintab);
+	if (direct(g, a)) {
+		/* S = the sum of the unselected blocks' sums, all in tile memory */
+		li(g, 1, s->ox);
+		li(g, 4, SB / 4);
+		vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
+	} else {
+		/* S = the head's totals, minus the selected blocks' sums for region = complement */
+		ri(g, OP_lw, 2, R_T4, 0);
+		li(g, 1, s->ox);
+		li(g, 3, SB);
 		r3(g, OP_tld, 1, 2, 3);
-		li(g, 2, s->ox + c);
-		li(g, 4, n / 4);
-		vx(g, OP_vadd, TY_I32, TY_I32, 2, 2, 1, 4, 0);
 	}
-	place(g, l_skip);
-	ri(g, OP_addi, R_J, R_J, 1);
-	ri(g, OP_addi, R_T3, R_T3, SB);
-	branch(g, OP_dbnz, R_JN, 0, l_blk);
+	if (l->region == 1) {
+		ri(g, OP_lw, R_T3, R_T4, 4);
+		li(g, R_J, 0);
+		li(g, R_JN, a->nk);
+		place(g, l_blk);
+		ri(g, OP_lb, R_T2, R_J, s->mk);
+		branch(g, direct(g, a) ? OP_bne : OP_beq, R_T2, 0, l_skip);
+		for (c = 0; c < SB; c += chunk) {
+			uint32_t n = SB - c < chunk ? SB - c : chunk;
+			load_chunk(g, s->kb, R_T3, c, n);
+			li(g, 1, s->kb);
+			li(g, 2, s->ox + c);
+			li(g, 4, n / 4);
+			vx(g, direct(g, a) ? OP_vadd : OP_vsub, TY_I32, TY_I32, 2, 2, 1, 4, 0);
+		}
+		place(g, l_skip);
+		ri(g, OP_addi, R_J, R_J, 1);
+		ri(g, OP_addi, R_T3, R_T3, SB);
+		branch(g, OP_dbnz, R_JN, 0, l_blk);
+	}
 	/* S8 = sat8(round(S * c >> 30)), c = round(2^30 / max(128, max S)) * 127, into MVMU 2 */
 	li(g, 1, s->ox);
 	li(g, 4, D * W);
@@ -218,13 +341,7 @@ cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
 	li(g, R_OR, s->ox);
 	li(g, R_QR, s->qb);
 	li(g, R_RN, a->blkq);
-	if (l->combine == 2) {
-		/* this item's alpha rows: s->alpha + item index * blkq * 4 */
-		ri(g, OP_addi, R_T4, R_ITEM, -(int64_t)s->items);
-		ri(g, OP_srli, R_T4, R_T4, 5); /* ITEM_BYTES = 32 */
-		ri(g, OP_muli, R_T4, R_T4, (int64_t)a->blkq * 4);
-		ri(g, OP_addi, R_T4, R_T4, s->alpha);
-	}
+	ri(g, OP_addi, R_T4, R_T4, 8); /* sla2: the item's a14 rows */
 	place(g, l_row);
 	li(g, 1, s->rt);
 	ri(g, OP_addi, 2, R_OR, 4 * (int64_t)Dv);

@@ -474,6 +474,11 @@ static const struct {
     {2, 128, 64, "  weight al : f32[2, 1, 1] = data([0.25, 0.75])\n",
      "sparse_attention(q, k, v, al) {blkq = 32, blkk = 32, mode = topk, rho = 0.25, "
      "combine = sla2, feature_map = relu, region = all}"},
+    /* 16 key blocks of 64 x 65 sums do not fit the tile memory: block sums in DRAM, the
+     * head's totals in tile memory minus the selected blocks */
+    {1, 512, 64, W_SLA,
+     "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, mode = topk, rho = 0.25, "
+     "sink = true, combine = sla, feature_map = relu}"},
     /* every block selected: the complement is empty, o_l is 0 (sla: the bias alone) */
     {1, 64, 32, W_SLA,
      "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, mode = topk, rho = 1, "
