@@ -557,6 +557,24 @@ START_TEST(linear_branch_head_dims)
 }
 END_TEST
 
+/* The bundled SLA example runs bit-exact through the CLI, and its model dump names the branch. */
+START_TEST(linear_branch_cli)
+{
+	char cmd[1024], *out = NULL;
+	snprintf(cmd, sizeof cmd, "%s run %s --arch %s --json", KOLMO_BIN,
+	         SRC("examples/attention/sla_attn_256.kir"), SRAM);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "\"bit_exact_with_integer_reference\": true"), "%s", out);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s compile %s --arch %s --emit model", KOLMO_BIN,
+	         SRC("examples/attention/sla_attn_256.kir"), SRAM);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "linear branch sla over the unselected blocks, phi elu1"), "%s",
+	              out);
+	free(out);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -575,6 +593,7 @@ suite(void)
 	tcase_add_loop_test(t, linear_branch_exact, 0, sizeof lin_cases / sizeof *lin_cases);
 	tcase_add_loop_test(t, linear_branch_bad, 0, sizeof lin_bad / sizeof *lin_bad);
 	tcase_add_test(t, linear_branch_head_dims);
+	tcase_add_test(t, linear_branch_cli);
 	suite_add_tcase(s, t);
 	return s;
 }
