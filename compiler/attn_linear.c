@@ -50,10 +50,9 @@ round_i32(double v)
 static int64_t
 recip(int64_t v, unsigned s)
 {
-	uint64_t num = 1ull << s, den, q;
-	if (v == 0)
+	uint64_t num = 1ull << s, den = (uint64_t)(v < 0 ? -v : v), q;
+	if (den == 0)
 		return INT32_MAX;
-	den = (uint64_t)(v < 0 ? -v : v);
 	q = num / den;
 	if ((num % den) * 2 >= den)
 		q++;
