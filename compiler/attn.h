@@ -15,9 +15,13 @@
  *   output: o_r = O_r * round(2^30 / l_r) >> 30, i8 at the scale of v.
  *
  * The SLA / SLA2 linear branch (attn_linear.c: check, formats, integer reference;
- * attn_linear_gen.c: code), for combine = sla | sla2 with D = Dv and phi = elu1 | relu:
- *   phi: a 256-entry i8 table, phi8 = phi[x8 + 128] (relu: max(x8, 0); elu1: at the scale
- *     (127 s_in + 1) / 127). Its scale cancels in o_l, so it is chosen for resolution only.
+ * attn_linear_gen.c: code), for combine = sla | sla2 with D = Dv:
+ *   phi: elu1 | relu: a 256-entry i8 table, phi8 = phi[x8 + 128] (relu: max(x8, 0); elu1 at the
+ *     scale (127 s_in + 1) / 127); softmax over the head dim: z8 = sat8(round((x8 - max x8) *
+ *     zphi >> 24)), p16 = the exp2 table at z8; a query row phi8 = sat8(round(p16 * 127 >> 14))
+ *     (its scale cancels in o_l), a key phi8 = sat8(round(p16 * round(2^30 / sum p16) * gk
+ *     >> 30)), gk = round(127 (1 + (D - 1) e^(-2 amax))) so that the largest possible value fits.
+ *     phi's scale cancels in o_l, so it is chosen for resolution only.
  *   pre-pass, per key block j: the values V'_t = v_t (sla2), or for sla the projection folded
  *     into them, V'_t = sat8(round((W8 v_t + b32) * mw >> 24)) at the scale of v (MVMU 2 holds
  *     W8^T; o_l W^T + b = phi(q) S(V W^T + 1 b^T) / den as long as den > 0);
@@ -51,9 +55,12 @@ enum {
 
 /* The linear branch's formats (attn_linear.c); CcAttn.lin is NULL for combine = none. */
 typedef struct CcAttnLin {
-	int combine;     /* 1 sla, 2 sla2 */
-	int region;      /* 0 all, 1 complement (the blocks the mask does not select) */
-	int fmap;        /* 1 elu1, 2 relu */
+	int combine;  /* 1 sla, 2 sla2 */
+	int region;   /* 0 all, 1 complement (the blocks the mask does not select) */
+	int fmap;     /* 0 softmax, 1 elu1, 2 relu */
+	int32_t zphi; /* softmax: z8 = sat8(round((x8 - max x8) * zphi >> 24)) */
+	int32_t
+	    gk; /* softmax of a key: phi8 = sat8(round(p16 * round(2^30 / sum p16) * gk >> 30)) */
 	double s_phi;    /* scale of phi8 */
 	int8_t phi[256]; /* phi8 = phi[x8 + 128] */
 	/* sla: W8^T as MVMU 2's [D][Dv + 1] weights (wt[f * (Dv + 1) + g] = W8[g][f], column Dv 0),
@@ -112,6 +119,8 @@ void cc_attn_mask_q(const CcAttn *a, const int32_t *q, const int32_t *k, uint8_t
 /* cc_attn_lin_check: the combine attributes and operands of sparse node n; fills a->lin (NULL for
  * combine = none). Needs a's shapes, blocks and s_in. 0, or -1 with a located diagnostic. */
 int cc_attn_lin_check(CcModel *m, CcAttn *a, Diag *d);
+/* cc_attn_lin_phi: phi8 of the D i8 values x (a key when key, else a query row) into out. */
+void cc_attn_lin_phi(const CcAttn *a, const int32_t *x, int key, int32_t *out);
 /* Bytes per key block of the stored sums S_j (i32 [D][Dv + 1]). */
 uint64_t cc_attn_lin_block_bytes(const CcAttn *a);
 /* cc_attn_lin_sums: the sums S_j of every key block of one key head (k [M][D], v [M][Dv]) into

@@ -59,6 +59,30 @@ recip(int64_t v, unsigned s)
 	return sat32(v < 0 ? -(int64_t)q : (int64_t)q);
 }
 
+void
+cc_attn_lin_phi(const CcAttn *a, const int32_t *x, int key, int32_t *out)
+{
+	const CcAttnLin *l = a->lin;
+	uint32_t e, D = a->D;
+	int64_t mx = INT32_MIN, sum = 0, mk;
+	int32_t p16[256];
+	if (l->fmap != 0) {
+		for (e = 0; e < D; e++)
+			out[e] = l->phi[x[e] + 128];
+		return;
+	}
+	for (e = 0; e < D; e++)
+		mx = x[e] > mx ? x[e] : mx;
+	for (e = 0; e < D; e++) {
+		int64_t z8 = sat8(cc_rshift_round((int64_t)sat32(x[e] - mx) * l->zphi, ATTN_ZSH));
+		p16[e] = a->lut[z8 + 128];
+		sum += p16[e];
+	}
+	mk = key ? (int64_t)(int32_t)((uint32_t)recip(sat32(sum), 30) * (uint32_t)l->gk) : 127;
+	for (e = 0; e < D; e++)
+		out[e] = sat8(cc_rshift_round(p16[e] * mk, key ? 30 : ATTN_LUT_SHIFT));
+}
+
 uint64_t
 cc_attn_lin_block_bytes(const CcAttn *a)
 {
@@ -145,13 +169,6 @@ sla2_formats(CcModel *m, CcAttn *a, CcAttnLin *l, const IrNode *n, Diag *d)
 	return 0;
 }
 
-static IrLoc
-attr_loc(const Graph *g, IrNodeId id, const char *name, IrLoc dflt)
-{
-	const IrAttr *at = ir_attr(g, id, name);
-	return at && at->loc.line ? at->loc : dflt;
-}
-
 int
 cc_attn_lin_check(CcModel *m, CcAttn *a, Diag *d)
 {
@@ -163,11 +180,6 @@ cc_attn_lin_check(CcModel *m, CcAttn *a, Diag *d)
 	a->lin = NULL;
 	if (combine == 0)
 		return 0;
-	if (ir_attr_int(g, a->node, "feature_map") == 0)
-		return lin_error(
-		    m, attr_loc(g, a->node, "feature_map", n->loc), d,
-		    "feature_map softmax: the linear branch is lowered for elu1 and relu (a "
-		    "per-token softmax over the head dim would need a per-key normaliser)");
 	if (a->D != a->Dv)
 		return lin_error(m, n->loc, d,
 		                 "the linear branch needs equal head dims (D %u, Dv %u): MVMU 2 "
@@ -201,6 +213,11 @@ cc_attn_lin_check(CcModel *m, CcAttn *a, Diag *d)
 		l->phi[i] = l->fmap == 2 ? (int8_t)(i > 128 ? i - 128 : 0)
 		                         : (int8_t)sat8(round_i32(phi / l->s_phi));
 	}
+	{
+		double amax = 127.0 * a->s_in, gk = 127.0 * (1.0 + (a->D - 1) * exp(-2.0 * amax));
+		l->zphi = round_i32(16.0 * 1.4426950408889634 * a->s_in * 16777216.0);
+		l->gk = round_i32(gk);
+	}
 	if ((combine == 1 ? sla_formats : sla2_formats)(m, a, l, n, d))
 		return -1;
 	a->lin = l;
@@ -218,8 +235,7 @@ cc_attn_lin_sums(const CcAttn *a, const int32_t *k, const int32_t *v, int32_t *s
 		for (t = 0; t < bk; t++) {
 			const int32_t *kt = k + ((size_t)j * bk + t) * D,
 			              *vt = v + ((size_t)j * bk + t) * Dv;
-			for (e = 0; e < D; e++)
-				pk[t * D + e] = l->phi[kt[e] + 128];
+			cc_attn_lin_phi(a, kt, 1, pk + (size_t)t * D);
 			for (f = 0; f < Dv; f++) {
 				int64_t acc;
 				if (l->combine != 1) {
@@ -258,6 +274,7 @@ cc_attn_lin_qblock(const CcAttn *a, uint32_t bh, uint32_t iq, const uint8_t *mro
 	size_t nS = (size_t)D * W, i;
 	int64_t *S = xcalloc(nS, sizeof(int64_t)), mx = INT32_MIN, c;
 	int32_t *S8 = xmalloc(sizeof(int32_t) * nS), *n = xmalloc(sizeof(int32_t) * W);
+	int32_t *pq = xmalloc(sizeof(int32_t) * D);
 	for (j = 0; j < a->nk; j++) {
 		if (l->region == 1 && mrow && mrow[j])
 			continue;
@@ -272,10 +289,11 @@ cc_attn_lin_qblock(const CcAttn *a, uint32_t bh, uint32_t iq, const uint8_t *mro
 	for (r = iq * a->blkq; r < (iq + 1) * a->blkq; r++) {
 		int64_t rl;
 		int32_t *orow = o + (size_t)r * Dv;
+		cc_attn_lin_phi(a, q + (size_t)r * D, 0, pq);
 		for (f = 0; f < W; f++) {
 			int64_t acc = 0;
 			for (e = 0; e < D; e++)
-				acc += (int64_t)l->phi[q[(size_t)r * D + e] + 128] * S8[e * W + f];
+				acc += (int64_t)pq[e] * S8[e * W + f];
 			n[f] = sat32(acc);
 		}
 		rl = recip(n[Dv], 30);
@@ -293,7 +311,7 @@ cc_attn_lin_qblock(const CcAttn *a, uint32_t bh, uint32_t iq, const uint8_t *mro
 			}
 		}
 	}
-	free(S), free(S8), free(n);
+	free(S), free(S8), free(n), free(pq);
 }
 
 void
@@ -308,6 +326,9 @@ cc_attn_lin_dump(const CcAttn *a, FILE *f)
 	        "per key block (%llu bytes)",
 	        l->combine == 1 ? "sla" : "sla2", l->region ? "the unselected" : "all", fm[l->fmap],
 	        l->s_phi, a->D, a->Dv + 1, (unsigned long long)cc_attn_lin_block_bytes(a));
+	if (l->fmap == 0)
+		fprintf(f, "; softmax z8 = sat8((x8 - max) x %d >> 24), key gain %d", l->zphi,
+		        l->gk);
 	if (l->combine == 1)
 		fprintf(f, "; W8 at scale %.9g, v' = (W8 v + b32) x %d >> 24", l->s_w, l->mw);
 	fprintf(f, "\n");

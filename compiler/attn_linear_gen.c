@@ -129,6 +129,53 @@ load_chunk(Gen *g, uint32_t dst, unsigned src, uint32_t off, uint32_t n)
 		r3(g, OP_tld, 1, 2, 3);
 }
 
+/* phi of n rows of D i8 values at spad addr, in place: one table lookup (elu1, relu), or the
+ * softmax over each row (key rows normalised, query rows not), its temporaries in s->ox. */
+static void
+gen_phi(Gen *g, const CcAttn *a, const Spad *s, uint32_t addr, uint32_t n, int key)
+{
+	const CcAttnLin *l = a->lin;
+	uint32_t D = a->D, t32 = s->ox, z8 = s->ox + 4 * D, p16 = s->ox + 6 * D;
+	int l_row = label(g);
+	if (l->fmap != 0) {
+		li(g, 1, addr);
+		li(g, 2, s->philut);
+		li(g, 4, n * D);
+		vx(g, OP_vlut, TY_I8, TY_I8, 1, 1, 2, 4, 0);
+		return;
+	}
+	li(g, R_T1, addr);
+	li(g, R_T2, n);
+	li(g, R_T3, t32);
+	place(g, l_row);
+	li(g, 4, D);
+	vx(g, OP_vredmax, TY_I8, TY_I8, R_A, R_T1, 0, 4, 0);
+	r3(g, OP_sub, R_A, 0, R_A);
+	vx(g, OP_vmov, TY_I32, TY_I8, R_T3, R_T1, 0, 4, 0);
+	vx(g, OP_vadds, TY_I32, TY_I32, R_T3, R_T3, R_A, 4, 0);
+	li(g, 1, z8);
+	li(g, 3, l->zphi);
+	vx(g, OP_vrqs, TY_I8, TY_I32, 1, R_T3, 3, 4, ATTN_ZSH);
+	li(g, 2, p16);
+	vx(g, OP_vlut, TY_I16, TY_I8, 2, 1, R_LUT, 4, 0);
+	if (key) {
+		vx(g, OP_vredsum, TY_I16, TY_I16, R_A, 2, 0, 4, 0);
+		ri(g, OP_sw, R_A, 0, s->rt);
+		li(g, 1, s->rt);
+		li(g, 4, 1);
+		vx(g, OP_vrecip, TY_I32, TY_I32, 1, 1, 0, 4, 30);
+		ri(g, OP_lw, R_A, 0, s->rt);
+		ri(g, OP_muli, R_A, R_A, l->gk);
+		li(g, 4, D);
+		vx(g, OP_vrqs, TY_I8, TY_I16, R_T1, 2, R_A, 4, 30);
+	} else {
+		li(g, 3, 127);
+		vx(g, OP_vrqs, TY_I8, TY_I16, R_T1, 2, 3, 4, ATTN_LUT_SHIFT);
+	}
+	ri(g, OP_addi, R_T1, R_T1, D);
+	branch(g, OP_dbnz, R_T2, 0, l_row);
+}
+
 /* Pre-pass, after the pooled mean of K_j (in s->kb): the entry at R_ITEM holds V_j's DRAM
  * address (16), the sums' tile-memory destination (20) and the V staging buffer (24). */
 void
@@ -138,10 +185,8 @@ cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s)
 	uint32_t D = a->D, Dv = a->Dv, W4 = (Dv + 1) * 4, bk = a->blkk, chunk = chunk_bytes(a), c;
 	int l_tok = label(g), l_e = label(g);
 	/* phi(K_j) in place, into MVMU 0 as columns (token t -> column t) */
+	gen_phi(g, a, s, s->kb, bk, 1);
 	li(g, 1, s->kb);
-	li(g, 2, s->philut);
-	li(g, 4, bk * D);
-	vx(g, OP_vlut, TY_I8, TY_I8, 1, 1, 2, 4, 0);
 	xw(g, OP_xbwt, 0, 1, R_NB, 0);
 	/* V_j: DRAM -> tile staging -> s->vb */
 	ri(g, OP_lw, 2, R_ITEM, 16);
@@ -325,9 +370,7 @@ cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
 	li(g, 2, tm_q);
 	li(g, 3, a->blkq * D);
 	r3(g, OP_tld, 1, 2, 3);
-	li(g, 2, s->philut);
-	li(g, 4, a->blkq * D);
-	vx(g, OP_vlut, TY_I8, TY_I8, 1, 1, 2, 4, 0);
+	gen_phi(g, a, s, s->kb, a->blkq, 0);
 	li(g, R_QR, s->kb);
 	li(g, R_OR, s->ox);
 	li(g, R_RN, a->blkq);

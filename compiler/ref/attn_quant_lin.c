@@ -9,7 +9,23 @@
 #include "attn.h"
 #include "refint.h"
 
-enum { LP_PHI, LP_WT, LP_B32, LP_B8, LP_A14, LP_SUMS, LP_PK, LP_VP, LP_S, LP_S8, LP_N, LP_COUNT };
+enum {
+	LP_PHI,
+	LP_WT,
+	LP_B32,
+	LP_B8,
+	LP_A14,
+	LP_LUT, /* the exp2 table (i16) */
+	LP_SUMS,
+	LP_PK,
+	LP_VP,
+	LP_S,
+	LP_S8,
+	LP_N,
+	LP_P16,
+	LP_PQ,
+	LP_COUNT
+};
 
 typedef struct Lcg {
 	Cg *c;
@@ -59,11 +75,63 @@ mul(Lcg *g, LLVMValueRef a, LLVMValueRef b)
 	return cg_mul(g->c, a, b);
 }
 
-/* phi8 of an i8 value */
+/* phi8 of an i8 value (elu1, relu) */
 static LLVMValueRef
 phi(Lcg *g, LLVMValueRef x)
 {
 	return ci_ld8(g->c, g->v[LP_PHI], add(g, x, K(g, 128)));
+}
+
+static LLVMValueRef recip(Lcg *g, LLVMValueRef v, unsigned s);
+
+/* dst[d0 + e] = phi8 of the D values x[x0 + e] (i32 vector): a table, or the softmax over e
+ * (a key row normalised, a query row not) */
+static void
+phi_row(Lcg *g, LLVMValueRef x, LLVMValueRef x0, int key, int dst, LLVMValueRef d0)
+{
+	Cg *c = g->c;
+	const CcAttnLin *l = g->a->lin;
+	CgLoop le;
+	LLVMValueRef e, mx, sum, mk;
+	if (l->fmap != 0) {
+		e = cg_loop_begin(c, &le, K(g, 0), K(g, g->a->D));
+		st(g, dst, add(g, d0, e), phi(g, ci_ld32(c, x, add(g, x0, e))));
+		cg_loop_end(c, &le);
+		return;
+	}
+	mx = cg_var(c, c->i64, "pmax");
+	sum = cg_var(c, c->i64, "psum");
+	set(g, mx, K(g, INT32_MIN));
+	set(g, sum, K(g, 0));
+	e = cg_loop_begin(c, &le, K(g, 0), K(g, g->a->D));
+	{
+		LLVMValueRef v = ci_ld32(c, x, add(g, x0, e));
+		set(g, mx, ci_sel(c, ci_icmp(c, LLVMIntSGT, v, get(g, mx)), v, get(g, mx)));
+	}
+	cg_loop_end(c, &le);
+	e = cg_loop_begin(c, &le, K(g, 0), K(g, g->a->D));
+	{
+		LLVMValueRef z =
+		    ci_sat(c, ci_sub(c, ci_ld32(c, x, add(g, x0, e)), get(g, mx)), TY_I32);
+		LLVMValueRef z8 =
+		    ci_sat(c, ci_rshift_round(c, mul(g, z, K(g, l->zphi)), ATTN_ZSH), TY_I8);
+		LLVMValueRef p16 = ci_sext(c, cg_ld(c, LLVMInt16TypeInContext(c->ctx), g->v[LP_LUT],
+		                                    add(g, z8, K(g, 128))));
+		st(g, LP_P16, e, p16);
+		set(g, sum, add(g, get(g, sum), p16));
+	}
+	cg_loop_end(c, &le);
+	/* key: round(2^30 / sum) * gk as a 32-bit product */
+	mk = key ? ci_sext(c, LLVMBuildTrunc(
+	                          c->b,
+	                          mul(g, recip(g, ci_sat(c, get(g, sum), TY_I32), 30), K(g, l->gk)),
+	                          c->i32, ""))
+	         : K(g, 127);
+	e = cg_loop_begin(c, &le, K(g, 0), K(g, g->a->D));
+	st(g, dst, add(g, d0, e),
+	   ci_sat(c, ci_rshift_round(c, mul(g, ld(g, LP_P16, e), mk), key ? 30 : ATTN_LUT_SHIFT),
+	          TY_I8));
+	cg_loop_end(c, &le);
 }
 
 /* vrecip: round(2^s / v) half away from zero, sat32; INT32_MAX for v = 0 */
@@ -104,6 +172,9 @@ ref_attn_lin_params(RefModel *r, const CcAttn *a, uint32_t base)
 	p[LP_B32] = (void *)(uintptr_t)l->b32;
 	p[LP_B8] = (void *)(uintptr_t)l->b8;
 	p[LP_A14] = (void *)(uintptr_t)l->a14;
+	p[LP_LUT] = (void *)(uintptr_t)a->lut;
+	p[LP_P16] = lin_own(r, 8 * (size_t)a->D);
+	p[LP_PQ] = lin_own(r, 8 * (size_t)a->D);
 	p[LP_SUMS] = lin_own(r, 8 * a->nk * nS);
 	p[LP_PK] = lin_own(r, 8 * (size_t)a->blkk * a->D);
 	p[LP_VP] = lin_own(r, 8 * (size_t)a->blkk * a->Dv);
@@ -120,10 +191,12 @@ bind(Lcg *g, Cg *c, const CcAttn *a, LLVMValueRef arr, uint32_t base)
 	memset(g, 0, sizeof *g);
 	g->c = c, g->a = a;
 	for (i = 0; i < LP_COUNT; i++)
-		g->v[i] = cg_param(c, arr, base + (uint32_t)i,
-		                   i == LP_PHI || i == LP_B8 ? c->p8
-		                   : i <= LP_A14             ? c->p32
-		                                             : c->p64);
+		g->v[i] =
+		    cg_param(c, arr, base + (uint32_t)i,
+		             i == LP_PHI || i == LP_B8 ? c->p8
+		             : i == LP_LUT ? LLVMPointerType(LLVMInt16TypeInContext(c->ctx), 0)
+		             : i <= LP_A14 ? c->p32
+		                           : c->p64);
 }
 
 /* V'_t (row of the block at token row): v, or sla's projection sat8(round((W8 v + b32) mw >> 24))
@@ -170,10 +243,7 @@ ref_attn_lin_sums(Cg *c, const CcAttn *a, LLVMValueRef params, uint32_t base, LL
 	j = cg_loop_begin(c, &lj, K(&g, 0), K(&g, a->nk));
 	t = cg_loop_begin(c, &lt, K(&g, 0), K(&g, bk));
 	row = add(&g, mul(&g, j, K(&g, bk)), t);
-	e = cg_loop_begin(c, &le, K(&g, 0), K(&g, D));
-	st(&g, LP_PK, add(&g, mul(&g, t, K(&g, D)), e),
-	   phi(&g, ci_ld32(c, kh, add(&g, mul(&g, row, K(&g, D)), e))));
-	cg_loop_end(c, &le);
+	phi_row(&g, kh, mul(&g, row, K(&g, D)), 1, LP_PK, mul(&g, t, K(&g, D)));
 	values(&g, vh, row, t);
 	cg_loop_end(c, &lt);
 	e = cg_loop_begin(c, &le, K(&g, 0), K(&g, D));
@@ -248,13 +318,13 @@ ref_attn_lin_qblock(Cg *c, const CcAttn *a, LLVMValueRef params, uint32_t base, 
 	cg_loop_end(c, &li);
 	r = cg_loop_begin(c, &lr, K(&g, 0), K(&g, a->blkq));
 	R = add(&g, mul(&g, iq, K(&g, a->blkq)), r);
+	phi_row(&g, qh, mul(&g, R, K(&g, D)), 0, LP_PQ, K(&g, 0));
 	f = cg_loop_begin(c, &lf, K(&g, 0), K(&g, W));
 	set(&g, acc, K(&g, 0));
 	e = cg_loop_begin(c, &le, K(&g, 0), K(&g, D));
 	set(&g, acc,
 	    add(&g, get(&g, acc),
-	        mul(&g, phi(&g, ci_ld32(c, qh, add(&g, mul(&g, R, K(&g, D)), e))),
-	            ld(&g, LP_S8, add(&g, mul(&g, e, K(&g, W)), f)))));
+	        mul(&g, ld(&g, LP_PQ, e), ld(&g, LP_S8, add(&g, mul(&g, e, K(&g, W)), f)))));
 	cg_loop_end(c, &le);
 	st(&g, LP_N, f, ci_sat(c, get(&g, acc), TY_I32));
 	cg_loop_end(c, &lf);

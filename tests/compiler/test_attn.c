@@ -479,6 +479,11 @@ static const struct {
     {1, 512, 64, W_SLA,
      "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, mode = topk, rho = 0.25, "
      "sink = true, combine = sla, feature_map = relu}"},
+    /* phi = softmax over the head dim (the default) */
+    {2, 128, 32, W_SLA, "sparse_attention(q, k, v, wl, bl) {" MASK_HYB ", combine = sla}"},
+    {2, 128, 64, "  weight al : f32[1, 2, 128, 1] = random(uniform, 0, 1, seed=9)\n",
+     "sparse_attention(q, k, v, al) {blkq = 32, blkk = 32, mode = topk, rho = 0.25, "
+     "combine = sla2, region = all}"},
     /* every block selected: the complement is empty, o_l is 0 (sla: the bias alone) */
     {1, 64, 32, W_SLA,
      "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, mode = topk, rho = 1, "
@@ -509,8 +514,8 @@ static const struct {
     {32, "  weight wl : f32[32, 16] = fill(0.1)\n",
      "sparse_attention(q, k, v, wl) {blkq = 32, blkk = 32, combine = sla, feature_map = elu1}",
      "attn.kir:7:"},
-    {32, W_SLA, "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, combine = sla}",
-     "feature_map softmax: the linear branch is lowered for elu1 and relu"},
+    {64, W_SLA, "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 2, combine = sla}",
+     "blkk 2 is too small"},
     {128, W_SLA,
      "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, combine = sla, "
      "feature_map = relu}",
