@@ -3,7 +3,9 @@
  * for bit over the mask modes, causal / sink, grouped
  * K/V heads and unequal block sizes; the integer block mask reproduces the reference file's test
  * vector; quantised dense attention stays close to the float interpreter; sparse attention gets
- * faster as fewer blocks are kept; bad models get located errors. */
+ * faster as fewer blocks are kept; bad models get located errors. The SLA / SLA2 linear branch
+ * likewise: bit-exact sim == C == LLVM over its feature maps, regions, combines and shapes, close
+ * to the float interpreter, refusals located. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -506,6 +508,36 @@ START_TEST(linear_branch_exact)
 }
 END_TEST
 
+/* A batch of two, two heads, more keys than queries, blkq < blkk. */
+START_TEST(linear_branch_batch_grouped)
+{
+	static const char *const nodes[] = {
+	    "weight al : f32[2, 2, 64, 1] = random(uniform, 0, 1, seed=11)\n  %o = "
+	    "sparse_attention(q, k, v, al) {blkq = 32, blkk = 32, mode = topk, rho = 0.5, combine "
+	    "= "
+	    "sla2, feature_map = elu1}",
+	    "weight wl : f32[32, 32] = random(uniform, -0.2, 0.2, seed=12)\n  %o = "
+	    "sparse_attention(q, k, v, wl) {blkq = 16, blkk = 32, mode = topk, rho = 0.25, combine "
+	    "= sla, region = all}",
+	};
+	char src[1024];
+	unsigned i;
+	for (i = 0; i < 2; i++) {
+		Result r;
+		snprintf(
+		    src, sizeof src,
+		    "kir 1\ngraph t {\n  input q : f32[2, 2, 64, 32]\n  input k : f32[2, 2, 128, "
+		    "32]\n  input v : f32[2, 2, 128, 32]\n  %s : f32[2, 2, 64, 32]\n  output y = "
+		    "%%o\n}\n",
+		    nodes[i]);
+		r = run_attn(src, 32, SRAM);
+		ck_assert_msg(r.exact && r.llvm_exact, "%s: sim %d, llvm %d", nodes[i], r.exact,
+		              r.llvm_exact);
+		ck_assert_msg(r.cos_float > 0.99, "%s: cosine %.5f", nodes[i], r.cos_float);
+	}
+}
+END_TEST
+
 /* Models the linear branch refuses, with their location. */
 static const struct {
 	unsigned D;
@@ -599,6 +631,7 @@ suite(void)
 	tcase_add_loop_test(t, linear_branch_bad, 0, sizeof lin_bad / sizeof *lin_bad);
 	tcase_add_test(t, linear_branch_head_dims);
 	tcase_add_test(t, linear_branch_cli);
+	tcase_add_test(t, linear_branch_batch_grouped);
 	suite_add_tcase(s, t);
 	return s;
 }
