@@ -250,6 +250,8 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	li(g, R_P16, s->p16);
 	li(g, R_NB1, a->blkk + 1);
 	li(g, R_NB, a->blkk);
+	if (a->lin)
+		cc_attn_lin_gen_init(g, a, s);
 	if (prepass)
 		gen_prepass(g, a, s, npre);
 	if (a->lin)
@@ -452,7 +454,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	lin_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * a->nk * a->D : 0));
 	memset(&lm, 0, sizeof lm);
 	if (a->lin)
-		cc_attn_lin_mem(a, maxh, tmem > lin_tm ? tmem - lin_tm : 0, &lm);
+		cc_attn_lin_mem(a, maxh, cpt, tmem > lin_tm ? tmem - lin_tm : 0, &lm);
 	cache_tm = align64(lin_tm + lm.tile_bytes);
 	lin_d0 = align64(end);
 	if (lin_d0 + (uint64_t)ntiles * lm.dram_per_tile > (uint64_t)arch->dram.size_bytes ||
@@ -572,8 +574,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				if (a->lin && !isv) { /* V_j, its sums, the V staging buffer */
 					e[4] =
 					    (int32_t)(v0 + h * ve + (uint64_t)j * a->blkk * a->Dv);
-					e[5] = (int32_t)(lin_blk + ((uint64_t)hsl * a->nk + j) *
-					                               cc_attn_lin_block_bytes(a));
+					e[5] = (int32_t)cc_attn_lin_slot(a, lin_blk, hsl, j, core,
+					                                 nact);
 					e[6] = (int32_t)((uint64_t)core * stage + a->blkq * dq +
 					                 a->blkk * a->D);
 				}

@@ -59,9 +59,8 @@ typedef struct Gen {
 		uint32_t stage;   /* this core's tile-memory staging buffer for chunks */
 		uint32_t nheads;  /* head slots of the tile */
 		uint32_t core, n; /* this core's index among the tile's n active cores */
-		uint32_t
-		    blk; /* the tile's block sums: head slot h, block j at blk + (h nk + j) SB */
-		uint32_t tot; /* the tile's totals: head slot h at tot + h SB (tile memory) */
+		uint32_t blk;     /* the tile's block sums or partial sums (cc_attn_lin_slot) */
+		uint32_t tot;     /* the tile's totals: head slot h at tot + h SB (tile memory) */
 	} lin;
 } Gen;
 
@@ -223,14 +222,22 @@ uint64_t cc_attn_lin_kb_bytes(const CcAttn *a);
 /* cc_attn_lin_spad_map: the linear branch's scratchpad buffers (after the kernel's). */
 void cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s);
 /* The linear branch's memory: per tile, the totals of its head slots in tile memory and the
- * per-block sums in tile memory too when they fit, else in a DRAM region per tile. */
+ * per-block sums (complement) or the cores' partial sums (all) in tile memory too when they fit,
+ * else in a DRAM region per tile. */
 typedef struct LinMem {
 	int dram;
 	uint64_t tile_bytes;    /* tile memory: totals (and blocks) */
 	uint64_t dram_per_tile; /* DRAM bytes per tile (blocks), or 0 */
 } LinMem;
-/* cc_attn_lin_mem: the layout for maxh head slots per tile and room bytes of free tile memory. */
-void cc_attn_lin_mem(const CcAttn *a, uint32_t maxh, uint64_t room, LinMem *lm);
+/* cc_attn_lin_mem: the layout for maxh head slots and cpt cores per tile and room bytes of free
+ * tile memory. */
+void cc_attn_lin_mem(const CcAttn *a, uint32_t maxh, uint32_t cpt, uint64_t room, LinMem *lm);
+/* cc_attn_lin_slot: where the pre-pass puts key block j of head slot hs (from core of ncores):
+ * its own slot (complement), or the core's partial sum of the head (region = all). */
+uint64_t cc_attn_lin_slot(const CcAttn *a, uint64_t blk, uint32_t hs, uint32_t j, uint32_t core,
+                          uint32_t ncores);
+/* cc_attn_lin_gen_init: before the pre-pass (region = all): zero this core's partial sums. */
+void cc_attn_lin_gen_init(Gen *g, const CcAttn *a, const Spad *s);
 /* cc_attn_lin_item_words: i32 words per item of the linear table; cc_attn_lin_item fills one:
  * the head's totals (tile memory), its block sums (tile memory or DRAM), sla2's a14 per row. */
 uint32_t cc_attn_lin_item_words(const CcAttn *a);

@@ -49,10 +49,25 @@ cc_attn_lin_kb_bytes(const CcAttn *a)
 	return b > pq ? b : pq;
 }
 
-void
-cc_attn_lin_mem(const CcAttn *a, uint32_t maxh, uint64_t room, LinMem *lm)
+/* Sum slots per head: a block's (complement) or a core's partial (all). */
+static uint32_t
+nslots(const CcAttn *a, uint32_t ncores)
 {
-	uint64_t tot = (uint64_t)maxh * cc_attn_lin_block_bytes(a), blk = tot * a->nk;
+	return a->lin->region == 0 ? ncores : a->nk;
+}
+
+uint64_t
+cc_attn_lin_slot(const CcAttn *a, uint64_t blk, uint32_t hs, uint32_t j, uint32_t core,
+                 uint32_t ncores)
+{
+	return blk + ((uint64_t)hs * nslots(a, ncores) + (a->lin->region == 0 ? core : j)) *
+	                 cc_attn_lin_block_bytes(a);
+}
+
+void
+cc_attn_lin_mem(const CcAttn *a, uint32_t maxh, uint32_t cpt, uint64_t room, LinMem *lm)
+{
+	uint64_t tot = (uint64_t)maxh * cc_attn_lin_block_bytes(a), blk = tot * nslots(a, cpt);
 	memset(lm, 0, sizeof *lm);
 	lm->dram = tot + blk > room;
 	lm->tile_bytes = tot + (lm->dram ? 0 : blk);
@@ -176,6 +191,39 @@ gen_phi(Gen *g, const CcAttn *a, const Spad *s, uint32_t addr, uint32_t n, int k
 	branch(g, OP_dbnz, R_T2, 0, l_row);
 }
 
+/* n bytes of sums at spad src to address (register) dst + off: tst to tile memory, or to DRAM
+ * through the core's tile staging buffer. Uses r1-r4. */
+static void
+store_chunk(Gen *g, uint32_t src, unsigned dst, uint32_t off, uint32_t n)
+{
+	li(g, 1, src);
+	ri(g, OP_addi, 4, dst, off);
+	li(g, 3, n);
+	if (g->lin.dram) {
+		li(g, 2, g->lin.stage);
+		r3(g, OP_tst, 1, 2, 3);
+		r3(g, OP_dst, 2, 4, 3);
+		wait(g, ISA_WAIT_DMA);
+	} else
+		r3(g, OP_tst, 1, 4, 3);
+}
+
+void
+cc_attn_lin_gen_init(Gen *g, const CcAttn *a, const Spad *s)
+{
+	uint32_t SB = (uint32_t)cc_attn_lin_block_bytes(a), chunk = chunk_bytes(a), h, c;
+	if (a->lin->region != 0 || !g->lin.nheads)
+		return;
+	li(g, 1, s->ox);
+	li(g, 4, SB / 4);
+	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
+	for (h = 0; h < g->lin.nheads; h++) {
+		li(g, R_T1, (int64_t)cc_attn_lin_slot(a, g->lin.blk, h, 0, g->lin.core, g->lin.n));
+		for (c = 0; c < SB; c += chunk)
+			store_chunk(g, s->ox + c, R_T1, c, SB - c < chunk ? SB - c : chunk);
+	}
+}
+
 /* Pre-pass, after the pooled mean of K_j (in s->kb): the entry at R_ITEM holds V_j's DRAM
  * address (16), the sums' tile-memory destination (20) and the V staging buffer (24). */
 void
@@ -235,23 +283,18 @@ cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s)
 	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
 	branch(g, OP_dbnz, R_T2, 0, l_e);
 	wait(g, 1u << 1);
-	if (!g->lin.dram) {
-		li(g, 1, s->ox);
-		ri(g, OP_lw, 2, R_ITEM, 20);
-		li(g, 3, D * W4);
-		r3(g, OP_tst, 1, 2, 3);
-		return;
-	}
-	for (c = 0; c < D * W4; c += chunk) { /* to DRAM through the tile staging buffer */
+	/* store the block's sums, or add them to this core's partial sum of the head */
+	ri(g, OP_lw, R_T1, R_ITEM, 20);
+	for (c = 0; c < D * W4; c += chunk) {
 		uint32_t n = D * W4 - c < chunk ? D * W4 - c : chunk;
-		li(g, 1, s->ox + c);
-		li(g, 2, g->lin.stage);
-		li(g, 3, n);
-		r3(g, OP_tst, 1, 2, 3);
-		ri(g, OP_lw, 4, R_ITEM, 20);
-		ri(g, OP_addi, 4, 4, c);
-		r3(g, OP_dst, 2, 4, 3);
-		wait(g, ISA_WAIT_DMA);
+		if (a->lin->region == 0) {
+			load_chunk(g, s->kb, R_T1, c, n);
+			li(g, 1, s->kb);
+			li(g, 2, s->ox + c);
+			li(g, 4, n / 4);
+			vx(g, OP_vadd, TY_I32, TY_I32, 2, 2, 1, 4, 0);
+		}
+		store_chunk(g, s->ox + c, R_T1, c, n);
 	}
 }
 
@@ -275,7 +318,7 @@ cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s)
 			li(g, 4, n / 4);
 			vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
 			ri(g, OP_addi, R_T1, R_T3, 0);
-			li(g, R_T2, a->nk);
+			li(g, R_T2, nslots(a, g->lin.n));
 			place(g, l_j);
 			load_chunk(g, s->kb, R_T1, c, n);
 			li(g, 1, s->kb);
@@ -290,7 +333,7 @@ cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s)
 			li(g, 3, n);
 			r3(g, OP_tst, 1, 2, 3);
 		}
-		ri(g, OP_addi, R_T3, R_T3, (int64_t)SB * a->nk);
+		ri(g, OP_addi, R_T3, R_T3, (int64_t)SB * nslots(a, g->lin.n));
 		ri(g, OP_addi, R_T4, R_T4, SB);
 		branch(g, OP_dbnz, R_A, 0, l_h);
 	}

@@ -481,6 +481,11 @@ static const struct {
     {1, 512, 64, W_SLA,
      "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, mode = topk, rho = 0.25, "
      "sink = true, combine = sla, feature_map = relu}"},
+    /* four heads per tile: the cores' partial sums of region = all do not fit the tile memory
+     * and go to DRAM */
+    {12, 64, 64, W_SLA,
+     "sparse_attention(q, k, v, wl, bl) {blkq = 64, blkk = 32, mode = topk, rho = 0.5, "
+     "combine = sla, region = all}"},
     /* phi = softmax over the head dim (the default) */
     {2, 128, 32, W_SLA, "sparse_attention(q, k, v, wl, bl) {" MASK_HYB ", combine = sla}"},
     {2, 128, 64, "  weight al : f32[1, 2, 128, 1] = random(uniform, 0, 1, seed=9)\n",
