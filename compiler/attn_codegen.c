@@ -494,8 +494,6 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 		uint32_t nheads = tile_heads(a, t, cpt, ncores, nitems, heads), i, prev;
 		uint32_t per = (cached & CACHE_V) ? 2 : (cached || a->sparse ? 1 : 0);
 		uint32_t npre_tile = nheads * a->nk * per;
-		uint64_t lin_blk = lm.dram ? lin_d0 + t * lm.dram_per_tile
-		                           : lin_tm + maxh * cc_attn_lin_block_bytes(a);
 		for (c = c0; c < c1; c++) {
 			uint32_t first = (uint32_t)((uint64_t)c * nitems / ncores);
 			uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), hs = 0;
@@ -504,9 +502,9 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			Spad s;
 			Gen g;
 			memset(&g, 0, sizeof g);
-			g.lin.dram = lm.dram, g.lin.stage = core * stage + a->blkq * dq;
-			g.lin.nheads = nheads, g.lin.core = core, g.lin.n = nact;
-			g.lin.blk = (uint32_t)lin_blk, g.lin.tot = (uint32_t)lin_tm;
+			if (a->lin)
+				cc_attn_lin_core(&g, a, &lm, lin_tm, lin_d0, t, maxh,
+				                 core * stage + a->blkq * dq, nheads, core, nact);
 			for (pp = core; pp < npre_tile; pp += nact)
 				npre++;
 			spad_map(a, last - first, npre, &s);
@@ -546,10 +544,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				e[7] = (int32_t)(pool_tm + (uint64_t)hs * a->nk * a->D);
 				prev = kh;
 				if (lintab)
-					cc_attn_lin_item(a, bh, iq,
-					                 lin_tm + hs * cc_attn_lin_block_bytes(a),
-					                 lin_blk + (uint64_t)hs * a->nk *
-					                               cc_attn_lin_block_bytes(a),
+					cc_attn_lin_item(a, &g, hs, bh, iq,
 					                 lintab + (size_t)(i - first) *
 					                              cc_attn_lin_item_words(a));
 			}
@@ -574,8 +569,7 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				if (a->lin && !isv) { /* V_j, its sums, the V staging buffer */
 					e[4] =
 					    (int32_t)(v0 + h * ve + (uint64_t)j * a->blkk * a->Dv);
-					e[5] = (int32_t)cc_attn_lin_slot(a, lin_blk, hsl, j, core,
-					                                 nact);
+					cc_attn_lin_pre(a, &g, hsl, j, e);
 					e[6] = (int32_t)((uint64_t)core * stage + a->blkq * dq +
 					                 a->blkk * a->D);
 				}

@@ -43,7 +43,7 @@ enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into
 typedef struct Spad {
 	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
 	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
-	uint32_t philut, onehot, b32, b8, lintab; /* the linear branch (attn_linear_gen.c) */
+	uint32_t philut, onehot, onehotn, b32, b8, lintab; /* the linear branch */
 } Spad;
 
 typedef struct Gen {
@@ -55,12 +55,14 @@ typedef struct Gen {
 	} fix[MAXLABEL * 2];
 	int nfix, nlabel;
 	struct {                  /* the linear branch (attn_linear_gen.c) */
-		int dram;         /* the per-block sums are in DRAM (else in tile memory) */
+		int dram;         /* the sum slots are in DRAM (else in tile memory) */
 		uint32_t stage;   /* this core's tile-memory staging buffer for chunks */
 		uint32_t nheads;  /* head slots of the tile */
 		uint32_t core, n; /* this core's index among the tile's n active cores */
-		uint32_t blk;     /* the tile's block sums or partial sums (cc_attn_lin_slot) */
-		uint32_t tot;     /* the tile's totals: head slot h at tot + h SB (tile memory) */
+		int mode;         /* LIN_DIRECT, LIN_TOTALS, LIN_RECOMP */
+		uint32_t blk; /* the tile's sum slots: head slot h, slot k at blk + (h ns + k) SB */
+		uint32_t kv;  /* LIN_RECOMP: head slot h, block j at kv + (h nk + j) blkk 2D */
+		uint32_t tot; /* the tile's totals: head slot h at tot + h SB (tile memory) */
 	} lin;
 } Gen;
 
@@ -221,27 +223,43 @@ pre_bytes(const CcAttn *a)
 uint64_t cc_attn_lin_kb_bytes(const CcAttn *a);
 /* cc_attn_lin_spad_map: the linear branch's scratchpad buffers (after the kernel's). */
 void cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s);
-/* The linear branch's memory: per tile, the totals of its head slots in tile memory and the
- * per-block sums (complement) or the cores' partial sums (all) in tile memory too when they fit,
- * else in a DRAM region per tile. */
+/* The linear branch's memory modes: */
+enum {
+	LIN_DIRECT, /* complement, every block's sums in tile memory: a query block adds the
+	             * unselected ones */
+	LIN_TOTALS, /* all: the cores' partial sums of each head, then the head's totals */
+	LIN_RECOMP, /* complement, the blocks' sums too large: partials and totals as for all, and
+	             * each block's phi(K_j) and V'_j in DRAM, from which a query block recomputes
+	             * and subtracts the selected blocks' sums */
+};
+/* The memory: per tile, in tile memory the totals of its head slots and the sum slots (blocks
+ * or partials) when they fit, else the slots in a DRAM region per tile; LIN_RECOMP's phi(K_j)
+ * and V'_j blocks follow the slots in the DRAM region. */
 typedef struct LinMem {
-	int dram;
-	uint64_t tile_bytes;    /* tile memory: totals (and blocks) */
-	uint64_t dram_per_tile; /* DRAM bytes per tile (blocks), or 0 */
+	int mode, dram;         /* dram: the sum slots are in DRAM */
+	uint64_t tile_bytes;    /* tile memory: totals and (unless dram) slots */
+	uint64_t dram_slots;    /* DRAM bytes per tile of slots */
+	uint64_t dram_per_tile; /* all DRAM bytes per tile */
 } LinMem;
 /* cc_attn_lin_mem: the layout for maxh head slots and cpt cores per tile and room bytes of free
  * tile memory. */
 void cc_attn_lin_mem(const CcAttn *a, uint32_t maxh, uint32_t cpt, uint64_t room, LinMem *lm);
-/* cc_attn_lin_slot: where the pre-pass puts key block j of head slot hs (from core of ncores):
- * its own slot (complement), or the core's partial sum of the head (region = all). */
-uint64_t cc_attn_lin_slot(const CcAttn *a, uint64_t blk, uint32_t hs, uint32_t j, uint32_t core,
-                          uint32_t ncores);
-/* cc_attn_lin_gen_init: before the pre-pass (region = all): zero this core's partial sums. */
+/* cc_attn_lin_core: g->lin of core (of n active) in tile t of the layout: lin_tm its tile-memory
+ * base, lin_d0 the DRAM base, stage the core's tile staging buffer, nheads the tile's head
+ * slots, maxh the most of any tile. */
+void cc_attn_lin_core(Gen *g, const CcAttn *a, const LinMem *lm, uint64_t lin_tm, uint64_t lin_d0,
+                      uint32_t t, uint32_t maxh, uint32_t stage, uint32_t nheads, uint32_t core,
+                      uint32_t n);
+/* cc_attn_lin_pre: the linear fields (e[5], e[7]) of the pre-pass entry of block j of head slot
+ * hs. */
+void cc_attn_lin_pre(const CcAttn *a, const Gen *g, uint32_t hs, uint32_t j, int32_t *e);
+/* cc_attn_lin_gen_init: before the pre-pass (partial sums): zero this core's partial sums. */
 void cc_attn_lin_gen_init(Gen *g, const CcAttn *a, const Spad *s);
-/* cc_attn_lin_item_words: i32 words per item of the linear table; cc_attn_lin_item fills one:
- * the head's totals (tile memory), its block sums (tile memory or DRAM), sla2's a14 per row. */
+/* cc_attn_lin_item_words: i32 words per item of the linear table; cc_attn_lin_item fills one
+ * for head slot hs: the head's totals, its blocks (sums, or LIN_RECOMP's phi(K) / V'), sla2's
+ * a14 per row. */
 uint32_t cc_attn_lin_item_words(const CcAttn *a);
-void cc_attn_lin_item(const CcAttn *a, uint32_t bh, uint32_t iq, uint64_t tot, uint64_t blk,
+void cc_attn_lin_item(const CcAttn *a, const Gen *g, uint32_t hs, uint32_t bh, uint32_t iq,
                       int32_t *dst);
 /* cc_attn_lin_core_data: a core's initial scratchpad data (tables, one-hot, bias, items). */
 void cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *items,

@@ -30,6 +30,7 @@ cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s)
 		return;
 	s->philut = take(at, 256);
 	s->onehot = take(at, 2 * (uint64_t)a->D);
+	s->onehotn = take(at, 2 * (uint64_t)a->D);
 	if (a->lin->combine == 1) {
 		s->b32 = take(at, ((uint64_t)a->Dv + 1) * 4);
 		s->b8 = take(at, a->Dv);
@@ -49,29 +50,65 @@ cc_attn_lin_kb_bytes(const CcAttn *a)
 	return b > pq ? b : pq;
 }
 
-/* Sum slots per head: a block's (complement) or a core's partial (all). */
+/* Sum slots per head: a block's (LIN_DIRECT) or a core's partial sum. */
 static uint32_t
-nslots(const CcAttn *a, uint32_t ncores)
+nslots(const CcAttn *a, int mode, uint32_t ncores)
 {
-	return a->lin->region == 0 ? ncores : a->nk;
+	return mode == LIN_DIRECT ? a->nk : ncores;
 }
 
-uint64_t
-cc_attn_lin_slot(const CcAttn *a, uint64_t blk, uint32_t hs, uint32_t j, uint32_t core,
-                 uint32_t ncores)
+/* Bytes of a block's phi(K_j) and V'_j (LIN_RECOMP). */
+static uint64_t
+kv_bytes(const CcAttn *a)
 {
-	return blk + ((uint64_t)hs * nslots(a, ncores) + (a->lin->region == 0 ? core : j)) *
-	                 cc_attn_lin_block_bytes(a);
+	return (uint64_t)a->blkk * (a->D + a->Dv);
 }
 
 void
 cc_attn_lin_mem(const CcAttn *a, uint32_t maxh, uint32_t cpt, uint64_t room, LinMem *lm)
 {
-	uint64_t tot = (uint64_t)maxh * cc_attn_lin_block_bytes(a), blk = tot * nslots(a, cpt);
+	uint64_t SB = cc_attn_lin_block_bytes(a), tot = (uint64_t)maxh * SB, blk;
 	memset(lm, 0, sizeof *lm);
+	lm->mode = a->lin->region == 0 ? LIN_TOTALS : LIN_DIRECT;
+	if (lm->mode == LIN_DIRECT && tot * a->nk > room)
+		lm->mode = LIN_RECOMP;
+	blk = tot * nslots(a, lm->mode, cpt);
+	if (lm->mode == LIN_DIRECT)
+		tot = 0; /* no totals */
 	lm->dram = tot + blk > room;
 	lm->tile_bytes = tot + (lm->dram ? 0 : blk);
-	lm->dram_per_tile = lm->dram ? blk : 0;
+	lm->dram_slots = lm->dram ? blk : 0;
+	lm->dram_per_tile =
+	    lm->dram_slots + (lm->mode == LIN_RECOMP ? maxh * a->nk * kv_bytes(a) : 0);
+}
+
+void
+cc_attn_lin_core(Gen *g, const CcAttn *a, const LinMem *lm, uint64_t lin_tm, uint64_t lin_d0,
+                 uint32_t t, uint32_t maxh, uint32_t stage, uint32_t nheads, uint32_t core,
+                 uint32_t n)
+{
+	uint64_t d = lin_d0 + (uint64_t)t * lm->dram_per_tile;
+	uint64_t tot = lm->mode == LIN_DIRECT ? 0 : (uint64_t)maxh * cc_attn_lin_block_bytes(a);
+	g->lin.mode = lm->mode, g->lin.dram = lm->dram, g->lin.stage = stage;
+	g->lin.nheads = nheads, g->lin.core = core, g->lin.n = n;
+	g->lin.tot = (uint32_t)lin_tm;
+	g->lin.blk = (uint32_t)(lm->dram ? d : lin_tm + tot);
+	g->lin.kv = (uint32_t)(d + lm->dram_slots);
+}
+
+/* The sum slot k of head slot hs. */
+static uint64_t
+slot(const CcAttn *a, const Gen *g, uint32_t hs, uint32_t k)
+{
+	return g->lin.blk +
+	       ((uint64_t)hs * nslots(a, g->lin.mode, g->lin.n) + k) * cc_attn_lin_block_bytes(a);
+}
+
+void
+cc_attn_lin_pre(const CcAttn *a, const Gen *g, uint32_t hs, uint32_t j, int32_t *e)
+{
+	e[5] = (int32_t)slot(a, g, hs, g->lin.mode == LIN_DIRECT ? j : g->lin.core);
+	e[7] = (int32_t)(g->lin.kv + ((uint64_t)hs * a->nk + j) * kv_bytes(a));
 }
 
 uint32_t
@@ -81,11 +118,12 @@ cc_attn_lin_item_words(const CcAttn *a)
 }
 
 void
-cc_attn_lin_item(const CcAttn *a, uint32_t bh, uint32_t iq, uint64_t tot, uint64_t blk,
-                 int32_t *dst)
+cc_attn_lin_item(const CcAttn *a, const Gen *g, uint32_t hs, uint32_t bh, uint32_t iq, int32_t *dst)
 {
-	dst[0] = (int32_t)tot;
-	dst[1] = (int32_t)blk;
+	dst[0] = (int32_t)(g->lin.tot + (uint64_t)hs * cc_attn_lin_block_bytes(a));
+	dst[1] =
+	    (int32_t)(g->lin.mode == LIN_RECOMP ? g->lin.kv + (uint64_t)hs * a->nk * kv_bytes(a)
+	                                        : slot(a, g, hs, 0));
 	if (a->lin->combine == 2)
 		memcpy(dst + 2, a->lin->a14 + (size_t)bh * a->N + (size_t)iq * a->blkq,
 		       sizeof(int32_t) * a->blkq);
@@ -99,6 +137,8 @@ cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *
 	uint8_t *oh = xcalloc(2 * a->D, 1);
 	oh[a->D - 1] = 1;
 	kprog_add_spad(kc, s->onehot, oh, 2 * a->D);
+	oh[a->D - 1] = 0xff; /* -1 */
+	kprog_add_spad(kc, s->onehotn, oh, 2 * a->D);
 	free(oh);
 	kprog_add_spad(kc, s->philut, l->phi, 256);
 	if (l->combine == 1) {
@@ -115,7 +155,8 @@ cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *
 static int
 direct(const Gen *g, const CcAttn *a)
 {
-	return a->lin->region == 1 && !g->lin.dram;
+	(void)a;
+	return g->lin.mode == LIN_DIRECT;
 }
 
 /* Bytes of a chunk of sums: whole rows that fit the K / V buffers and the tile staging. */
@@ -212,13 +253,13 @@ void
 cc_attn_lin_gen_init(Gen *g, const CcAttn *a, const Spad *s)
 {
 	uint32_t SB = (uint32_t)cc_attn_lin_block_bytes(a), chunk = chunk_bytes(a), h, c;
-	if (a->lin->region != 0 || !g->lin.nheads)
+	if (g->lin.mode == LIN_DIRECT || !g->lin.nheads)
 		return;
 	li(g, 1, s->ox);
 	li(g, 4, SB / 4);
 	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
 	for (h = 0; h < g->lin.nheads; h++) {
-		li(g, R_T1, (int64_t)cc_attn_lin_slot(a, g->lin.blk, h, 0, g->lin.core, g->lin.n));
+		li(g, R_T1, (int64_t)slot(a, g, h, g->lin.core));
 		for (c = 0; c < SB; c += chunk)
 			store_chunk(g, s->ox + c, R_T1, c, SB - c < chunk ? SB - c : chunk);
 	}
@@ -283,11 +324,26 @@ cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s)
 	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
 	branch(g, OP_dbnz, R_T2, 0, l_e);
 	wait(g, 1u << 1);
+	if (g->lin.mode == LIN_RECOMP) {
+		/* phi(K_j) and V'_j to DRAM, for the query blocks that select block j */
+		li(g, 1, s->kb);
+		li(g, 2, g->lin.stage);
+		li(g, 3, bk * D);
+		r3(g, OP_tst, 1, 2, 3);
+		li(g, 1, s->vb);
+		ri(g, OP_addi, 4, 2, bk * D);
+		li(g, 3, bk * Dv);
+		r3(g, OP_tst, 1, 4, 3);
+		ri(g, OP_lw, 4, R_ITEM, 28);
+		li(g, 3, bk * (D + Dv));
+		r3(g, OP_dst, 2, 4, 3);
+		wait(g, ISA_WAIT_DMA);
+	}
 	/* store the block's sums, or add them to this core's partial sum of the head */
 	ri(g, OP_lw, R_T1, R_ITEM, 20);
 	for (c = 0; c < D * W4; c += chunk) {
 		uint32_t n = D * W4 - c < chunk ? D * W4 - c : chunk;
-		if (a->lin->region == 0) {
+		if (g->lin.mode != LIN_DIRECT) {
 			load_chunk(g, s->kb, R_T1, c, n);
 			li(g, 1, s->kb);
 			li(g, 2, s->ox + c);
@@ -318,7 +374,7 @@ cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s)
 			li(g, 4, n / 4);
 			vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
 			ri(g, OP_addi, R_T1, R_T3, 0);
-			li(g, R_T2, nslots(a, g->lin.n));
+			li(g, R_T2, nslots(a, g->lin.mode, g->lin.n));
 			place(g, l_j);
 			load_chunk(g, s->kb, R_T1, c, n);
 			li(g, 1, s->kb);
@@ -333,7 +389,7 @@ cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s)
 			li(g, 3, n);
 			r3(g, OP_tst, 1, 2, 3);
 		}
-		ri(g, OP_addi, R_T3, R_T3, (int64_t)SB * nslots(a, g->lin.n));
+		ri(g, OP_addi, R_T3, R_T3, (int64_t)SB * nslots(a, g->lin.mode, g->lin.n));
 		ri(g, OP_addi, R_T4, R_T4, SB);
 		branch(g, OP_dbnz, R_A, 0, l_h);
 	}
@@ -341,6 +397,52 @@ cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s)
 		Insn in = mk(OP_bar);
 		put(g, &in);
 	}
+}
+
+/* LIN_RECOMP: subtract the sums of the block whose phi(K_j) and V'_j are at DRAM address R_T3
+ * from S (s->ox), as the pre-pass made them but with a -1 one-hot: MVMU 0 gives -phi(K_j)'s
+ * column e, which MVMU 1 adds (acc) to S's row e. */
+static void
+gen_recompute(Gen *g, const CcAttn *a, const Spad *s)
+{
+	uint32_t D = a->D, Dv = a->Dv, bk = a->blkk, W4 = (Dv + 1) * 4;
+	int l_e = label(g);
+	li(g, 1, g->lin.stage);
+	ri(g, OP_addi, 2, R_T3, 0);
+	li(g, 3, (int64_t)kv_bytes(a));
+	r3(g, OP_dld, 1, 2, 3);
+	wait(g, ISA_WAIT_DMA);
+	li(g, 2, s->kb);
+	li(g, 3, bk * D);
+	r3(g, OP_tld, 2, 1, 3);
+	li(g, 2, s->vb);
+	ri(g, OP_addi, 1, 1, bk * D);
+	li(g, 3, bk * Dv);
+	r3(g, OP_tld, 2, 1, 3);
+	li(g, 1, s->kb);
+	xw(g, OP_xbwt, 0, 1, R_NB, 0);
+	li(g, 1, s->vb);
+	xw(g, OP_xbw, 0, 1, R_NB, 1);
+	li(g, R_T1, s->onehotn + D - 1);
+	li(g, R_T2, D);
+	li(g, R_OR, s->ox);
+	li(g, R_P8, s->p8a);
+	place(g, l_e);
+	li(g, 1, s->sb);
+	mvm_g(g, 1, R_T1, 0, TY_I8, 0, 1);
+	wait(g, 1u << 0);
+	vx(g, OP_vmov, TY_I8, TY_I32, R_P8, 1, 0, R_NB, 0);
+	mvm_g(g, R_OR, R_P8, 1, TY_I8, 1, 0);
+	vx(g, OP_vredsum, TY_I8, TY_I8, R_A, R_P8, 0, R_NB, 0);
+	ri(g, OP_slli, R_A, R_A, 7);
+	ri(g, OP_lw, R_QR, R_OR, 4 * (int64_t)Dv);
+	r3(g, OP_add, R_QR, R_QR, R_A);
+	ri(g, OP_sw, R_QR, R_OR, 4 * (int64_t)Dv);
+	ri(g, OP_addi, R_T1, R_T1, -1);
+	ri(g, OP_addi, R_OR, R_OR, W4);
+	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
+	branch(g, OP_dbnz, R_T2, 0, l_e);
+	wait(g, 1u << 1);
 }
 
 /* After the softmax branch's normalise (o_s in s->qb, the Q block still at tm_q in tile
@@ -377,7 +479,9 @@ cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
 		place(g, l_blk);
 		ri(g, OP_lb, R_T2, R_J, s->mk);
 		branch(g, direct(g, a) ? OP_bne : OP_beq, R_T2, 0, l_skip);
-		for (c = 0; c < SB; c += chunk) {
+		if (g->lin.mode == LIN_RECOMP)
+			gen_recompute(g, a, s);
+		for (c = 0; g->lin.mode != LIN_RECOMP && c < SB; c += chunk) {
 			uint32_t n = SB - c < chunk ? SB - c : chunk;
 			load_chunk(g, s->kb, R_T3, c, n);
 			li(g, 1, s->kb);
@@ -387,7 +491,8 @@ cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
 		}
 		place(g, l_skip);
 		ri(g, OP_addi, R_J, R_J, 1);
-		ri(g, OP_addi, R_T3, R_T3, SB);
+		ri(g, OP_addi, R_T3, R_T3,
+		   g->lin.mode == LIN_RECOMP ? (int64_t)kv_bytes(a) : (int64_t)SB);
 		branch(g, OP_dbnz, R_JN, 0, l_blk);
 	}
 	/* S8 = sat8(round(S * c >> 30)), c = round(2^30 / max(128, max S)) * 127, into MVMU 2 */

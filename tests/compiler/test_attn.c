@@ -476,8 +476,8 @@ static const struct {
     {2, 128, 64, "  weight al : f32[2, 1, 1] = data([0.25, 0.75])\n",
      "sparse_attention(q, k, v, al) {blkq = 32, blkk = 32, mode = topk, rho = 0.25, "
      "combine = sla2, feature_map = relu, region = all}"},
-    /* 16 key blocks of 64 x 65 sums do not fit the tile memory: block sums in DRAM, the
-     * head's totals in tile memory minus the selected blocks */
+    /* 16 key blocks of 64 x 65 sums do not fit the tile memory: the head's totals minus the
+     * selected blocks' sums, recomputed from their phi(K_j) and V'_j in DRAM */
     {1, 512, 64, W_SLA,
      "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, mode = topk, rho = 0.25, "
      "sink = true, combine = sla, feature_map = relu}"},
@@ -540,6 +540,22 @@ START_TEST(linear_branch_batch_grouped)
 		              r.llvm_exact);
 		ck_assert_msg(r.cos_float > 0.99, "%s: cosine %.5f", nodes[i], r.cos_float);
 	}
+}
+END_TEST
+
+/* Four heads per tile over the complement: neither the blocks' sums nor the cores' partial sums
+ * fit the tile memory; partials in DRAM, the selected blocks recomputed. */
+START_TEST(linear_branch_partials_in_dram)
+{
+	Result r = run_attn(
+	    "kir 1\ngraph t {\n  input q : f32[1, 12, 64, 64]\n  input k : f32[1, 12, 128, 64]\n"
+	    "  input v : f32[1, 12, 128, 64]\n  weight al : f32[1] = fill(0.6)\n  %o = "
+	    "sparse_attention(q, k, v, al) {blkq = 64, blkk = 32, mode = topk, rho = 0.5, combine "
+	    "= "
+	    "sla2, feature_map = relu} : f32[1, 12, 64, 64]\n  output y = %o\n}\n",
+	    64, SRAM);
+	ck_assert_msg(r.exact && r.llvm_exact, "sim %d, llvm %d", r.exact, r.llvm_exact);
+	ck_assert_msg(r.cos_float > 0.99, "cosine %.5f", r.cos_float);
 }
 END_TEST
 
@@ -637,6 +653,7 @@ suite(void)
 	tcase_add_test(t, linear_branch_head_dims);
 	tcase_add_test(t, linear_branch_cli);
 	tcase_add_test(t, linear_branch_batch_grouped);
+	tcase_add_test(t, linear_branch_partials_in_dram);
 	suite_add_tcase(s, t);
 	return s;
 }
