@@ -27,9 +27,10 @@
  *     W8^T; o_l W^T + b = phi(q) S(V W^T + 1 b^T) / den as long as den > 0);
  *     S_j[e][f] = sum_t phi(k_t)[e] V'_t[f] (MVMU 0 holds phi(K_j)^T by xbwt, a one-hot input
  *     reads its row e = column e of phi(K_j), which drives MVMU 1 holding V'_j) and
- *     S_j[e][Dv] = 128 sum_t phi(k_t)[e]: i32 [D][Dv + 1] per block (complement), or added to
- *     the core's partial sum of the head (all), in tile memory or (when a tile's heads do not
- *     fit) DRAM; after a barrier the head's totals in tile memory.
+ *     S_j[e][Dv] = 128 sum_t phi(k_t)[e]: i32 [D][Dv + 1] per block in tile memory
+ *     (complement), or added to the core's partial sum of the head (all; and complement when
+ *     the blocks do not fit, keeping phi(K_j) and V'_j in DRAM to recompute S_j), the partials
+ *     in tile memory or DRAM; after a barrier the head's totals in tile memory.
  *   per query block: S = sum of S_j over the region (every block, or the blocks not selected:
  *     the totals, minus the selected blocks; exact integers, so any order gives the same S);
  *     c = round(2^30 / max(128, max S)) * 127; S8 = sat8(round(S * c >> 30)) into MVMU 2 (xbw;
