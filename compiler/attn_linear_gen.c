@@ -4,7 +4,12 @@
  *
  * MVMU use: the pre-pass borrows MVMU 0 (phi(K_j)^T), MVMU 1 (V'_j) and, for sla, MVMU 2's
  * initial weights (W8^T); per query block MVMU 2 takes the requantised sums after the block mask
- * has used its pooled means (so the means are reloaded for every item). */
+ * has used its pooled means (so the means are reloaded for every item); LIN_RECOMP's query
+ * blocks borrow MVMUs 0 and 1 again to recompute the selected blocks' sums.
+ *
+ * Memory (LinMem, attn_gen.h): LIN_DIRECT keeps every block's sums in tile memory; LIN_TOTALS
+ * and LIN_RECOMP keep each core's partial sums of each head (tile memory or DRAM) and, after a
+ * totals pass behind a second barrier, the heads' totals in tile memory. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,16 +152,6 @@ cc_attn_lin_core_data(KCore *kc, const CcAttn *a, const Spad *s, const int32_t *
 	}
 	if (nitems)
 		kprog_add_spad(kc, s->lintab, items, nitems * cc_attn_lin_item_words(a) * 4);
-}
-
-/* Whether a query block sums its unselected blocks directly (region = complement, block sums in
- * tile memory: as cheap as the totals minus the selected blocks for few key blocks, and no
- * totals pass), rather than subtracting the selected blocks from the head's totals. */
-static int
-direct(const Gen *g, const CcAttn *a)
-{
-	(void)a;
-	return g->lin.mode == LIN_DIRECT;
 }
 
 /* Bytes of a chunk of sums: whole rows that fit the K / V buffers and the tile staging. */
@@ -361,7 +356,7 @@ cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s)
 	uint32_t r0 = g->lin.core * a->D / g->lin.n, r1 = (g->lin.core + 1) * a->D / g->lin.n, c;
 	uint32_t lo = r0 * W4, hi = r1 * W4;
 	int l_h = label(g), l_j = label(g);
-	if (direct(g, a))
+	if (g->lin.mode == LIN_DIRECT)
 		return;
 	if (r1 > r0 && g->lin.nheads) {
 		li(g, R_T3, g->lin.blk);
@@ -460,7 +455,7 @@ cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
 	ri(g, OP_srli, R_T4, R_T4, 5); /* ITEM_BYTES = 32 */
 	ri(g, OP_muli, R_T4, R_T4, (int64_t)cc_attn_lin_item_words(a) * 4);
 	ri(g, OP_addi, R_T4, R_T4, s->lintab);
-	if (direct(g, a)) {
+	if (g->lin.mode == LIN_DIRECT) {
 		/* S = the sum of the unselected blocks' sums, all in tile memory */
 		li(g, 1, s->ox);
 		li(g, 4, SB / 4);
@@ -478,7 +473,7 @@ cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
 		li(g, R_JN, a->nk);
 		place(g, l_blk);
 		ri(g, OP_lb, R_T2, R_J, s->mk);
-		branch(g, direct(g, a) ? OP_bne : OP_beq, R_T2, 0, l_skip);
+		branch(g, g->lin.mode == LIN_DIRECT ? OP_bne : OP_beq, R_T2, 0, l_skip);
 		if (g->lin.mode == LIN_RECOMP)
 			gen_recompute(g, a, s);
 		for (c = 0; g->lin.mode != LIN_RECOMP && c < SB; c += chunk) {
@@ -487,7 +482,8 @@ cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q)
 			li(g, 1, s->kb);
 			li(g, 2, s->ox + c);
 			li(g, 4, n / 4);
-			vx(g, direct(g, a) ? OP_vadd : OP_vsub, TY_I32, TY_I32, 2, 2, 1, 4, 0);
+			vx(g, g->lin.mode == LIN_DIRECT ? OP_vadd : OP_vsub, TY_I32, TY_I32, 2, 2,
+			   1, 4, 0);
 		}
 		place(g, l_skip);
 		ri(g, OP_addi, R_J, R_J, 1);
