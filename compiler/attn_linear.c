@@ -65,12 +65,13 @@ cc_attn_lin_phi(const CcAttn *a, const int32_t *x, int key, int32_t *out)
 	const CcAttnLin *l = a->lin;
 	uint32_t e, D = a->D;
 	int64_t mx = INT32_MIN, sum = 0, mk;
-	int32_t p16[256];
+	int32_t *p16;
 	if (l->fmap != 0) {
 		for (e = 0; e < D; e++)
 			out[e] = l->phi[x[e] + 128];
 		return;
 	}
+	p16 = xmalloc(sizeof(int32_t) * D);
 	for (e = 0; e < D; e++)
 		mx = x[e] > mx ? x[e] : mx;
 	for (e = 0; e < D; e++) {
@@ -81,6 +82,7 @@ cc_attn_lin_phi(const CcAttn *a, const int32_t *x, int key, int32_t *out)
 	mk = key ? (int64_t)(int32_t)((uint32_t)recip(sat32(sum), 30) * (uint32_t)l->gk) : 127;
 	for (e = 0; e < D; e++)
 		out[e] = sat8(cc_rshift_round(p16[e] * mk, key ? 30 : ATTN_LUT_SHIFT));
+	free(p16);
 }
 
 uint64_t

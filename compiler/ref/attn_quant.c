@@ -344,7 +344,7 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	r->in->elems = m->in_len;
 	io(m, a->to, m->g->outputs[0].name, a->s_in, r->out);
 	r->nparams = AP_COUNT;
-	r->params = xcalloc(AP_COUNT + 16, sizeof(void *));
+	r->params = xcalloc(AP_COUNT + 16, sizeof(void *)); /* 16: the linear branch's */
 	if (a->lin)
 		r->nparams += ref_attn_lin_params(r, a, AP_COUNT);
 	r->params[AP_LUT] = (void *)(uintptr_t)a->lut;

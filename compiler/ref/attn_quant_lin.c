@@ -27,6 +27,8 @@ enum {
 	LP_COUNT
 };
 
+_Static_assert(LP_COUNT <= 16, "ref_lower_attn_quant reserves 16 parameters for the branch");
+
 typedef struct Lcg {
 	Cg *c;
 	const CcAttn *a;
