@@ -170,11 +170,6 @@ cc_attn_check(CcModel *m, Diag *d)
 		if (!(rho > 0 && rho <= 1) || !(tau > 0 && tau <= 1))
 			return attn_error(m, n->loc, d, "rho %g and tau %g must lie in (0, 1]", rho,
 			                  tau);
-		if (ir_attr_int(g, a->node, "combine") != 0)
-			return attn_error(
-			    m, ir_attr(g, a->node, "combine")->loc, d,
-			    "the SLA / SLA2 linear branch is not lowered yet: compile "
-			    "with combine = none");
 		if (!(lam >= 8))
 			return attn_error(
 			    m, ir_attr(g, a->node, "pv_threshold")->loc, d,
@@ -253,6 +248,12 @@ cc_attn_check(CcModel *m, Diag *d)
 			a->lut[j] = (int16_t)(v > 32767 ? 32767 : v);
 		}
 	}
+	if (a->sparse && cc_attn_lin_check(m, a, d))
+		return -1;
+	if (a->simk && a->lin)
+		return attn_error(m, ir_attr(g, a->node, "simthresh")->loc, d,
+		                  "the self-similarity test (simthresh >= 0) with the SLA / SLA2 "
+		                  "linear branch is not lowered yet");
 	m->attn = a;
 	if (a->proj) {
 		m->in_len = a->N * a->pj[0].din;
@@ -311,6 +312,7 @@ cc_attn_dump(const CcModel *m, FILE *f)
 	if (a->simk)
 		fprintf(f, "self-similarity: |s|^2 > %d (theta x 2^30), key mean x %d >> 30\n",
 		        a->sim_thr, a->sim_kmul);
+	cc_attn_lin_dump(a, f);
 	fprintf(f,
 	        "formats: q, k, v, o i8 at scale %.9g; z8 = sat8(z x %d >> %d); p16 = 2^14 x "
 	        "2^(z8/16); p8 = p16 x 127 >> 14; o = O x round(2^30 / l) >> 30\n",

@@ -21,58 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attn_emit.h"
-
-enum {
-	R_ITEM = 5,
-	R_NITEM = 6,
-	R_Q = 7,
-	R_K = 8,
-	R_V = 9,
-	R_O = 10,
-	R_A = 11,
-	R_R0 = 12,
-	R_J = 13,
-	R_JN = 14,
-	R_RN = 15,
-	R_QR = 16,
-	R_MX = 17,
-	R_OR = 18,
-	R_T1 = 19,
-	R_T2 = 20,
-	R_T3 = 21,
-	R_ROW = 22,
-	R_T0 = 23,
-	R_P8 = 24,
-	R_T4 = 25,
-	R_S = 26,
-	R_Z8 = 27,
-	R_P16 = 28,
-	R_LUT = 29,
-	R_NB1 = 30,
-	R_NB = 31,
-};
-
-enum { ITEM_BYTES = 32, PRE_BYTES = 16 };
-enum { CACHE_K = 1, CACHE_V = 2 }; /* the head's K / V blocks are read once into tile memory */
-
-typedef struct Spad {
-	uint32_t lut, onesq, onesk, items, qb, kb, vb, ox, mx, sb, sb2, z8, p16, p8a, p8b, rt;
-	uint32_t acc, pm8, ts, tz, tz8, te, sel, mk, pooltab, end;
-	/* self-similarity (simk) */
-	uint32_t xs, sqv, sres, stmp, sg8, sacc, mu, nsk, sfl, simtab, nsim;
-} Spad;
-
-/* The next 16-byte aligned buffer; the map saturates at UINT32_MAX (then the scratchpad check
- * refuses it). */
-static uint32_t
-take(uint32_t *at, uint64_t bytes)
-{
-	uint32_t a = *at;
-	uint64_t next = (uint64_t)*at + ((bytes + 15) & ~(uint64_t)15);
-	*at = next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
-	return a;
-}
+#include "attn_gen.h"
 
 /* The self-similarity test's buffers (cc_attn_sim_spad): its scratch (the roots' vectors, a
  * smoothed key token, the key mean, a flag byte) and its key-block table (at most one entry per
@@ -108,9 +57,9 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 	s->lut = take(&at, 512);
 	s->items = take(&at, (uint64_t)nitems * ITEM_BYTES);
 	s->qb = take(&at, (uint64_t)a->blkq * dq);
-	s->kb = take(&at, (uint64_t)a->blkk * a->D);
+	s->kb = take(&at, cc_attn_lin_kb_bytes(a)); /* K block; more for the linear branch */
 	s->vb = take(&at, (uint64_t)a->blkk * a->Dv);
-	s->ox = take(&at, (uint64_t)a->blkq * (a->Dv + 1) * 4);
+	s->ox = take(&at, (uint64_t)(a->lin && a->D > a->blkq ? a->D : a->blkq) * (a->Dv + 1) * 4);
 	s->mx = take(&at, (uint64_t)a->blkq * 4);
 	s->sb = take(&at, (uint64_t)(a->blkk + 1) * 4);
 	s->sb2 = take(&at, (uint64_t)(a->blkk + 1) * 4);
@@ -124,14 +73,16 @@ spad_map(const CcAttn *a, uint32_t nitems, uint32_t npool, Spad *s)
 		s->onesk = take(&at, prows);
 		s->acc = take(&at, (uint64_t)a->D * 4);
 		s->pm8 = take(&at, a->D);
-		s->ts = take(&at, (uint64_t)a->nk * 4);
+		s->ts =
+		    take(&at, (uint64_t)(a->lin ? a->Dv + 1 : a->nk) * 4); /* MVMU 2's columns */
 		s->tz = take(&at, (uint64_t)a->nk * 4);
 		s->tz8 = take(&at, a->nk);
 		s->te = take(&at, (uint64_t)a->nk * 2);
 		s->sel = take(&at, (uint64_t)a->nk * 4);
 		s->mk = take(&at, a->nk);
 	}
-	s->pooltab = take(&at, (uint64_t)npool * PRE_BYTES);
+	cc_attn_lin_spad_map(a, nitems, &at, s);
+	s->pooltab = take(&at, (uint64_t)npool * pre_bytes(a));
 	if (a->simk)
 		sim_spad_map(a, npool, s, &at);
 	s->end = at;
@@ -180,9 +131,11 @@ gen_prepass(Gen *g, const CcAttn *a, const Spad *s, uint32_t npre)
 			r3(g, OP_tld, 2, R_V, 3);
 			gen_mean(g, a, s, s->kb, a->blkk, s->onesk);
 			r3(g, OP_tst, 2, R_O, 4);
+			if (a->lin)
+				cc_attn_lin_gen_prepass(g, a, s);
 			place(g, l_nopool);
 		}
-		ri(g, OP_addi, R_ITEM, R_ITEM, PRE_BYTES);
+		ri(g, OP_addi, R_ITEM, R_ITEM, pre_bytes(a));
 		branch(g, OP_dbnz, R_NITEM, 0, l_pre);
 	}
 	{
@@ -526,10 +479,14 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	li(g, R_P16, s->p16);
 	li(g, R_NB1, a->blkk + 1);
 	li(g, R_NB, a->blkk);
+	if (a->lin)
+		cc_attn_lin_gen_init(g, a, s);
 	if (prepass)
 		gen_prepass(g, a, s, npre);
 	if (a->simk)
 		gen_simpass(g, a, s, cached);
+	if (a->lin)
+		cc_attn_lin_gen_totals(g, a, s);
 	li(g, R_ITEM, s->items);
 	li(g, R_NITEM, nitems);
 	place(g, l_item);
@@ -622,6 +579,8 @@ gen_kernel(Gen *g, const CcAttn *a, const Spad *s, uint32_t nitems, uint32_t npr
 	ri(g, OP_addi, R_OR, R_OR, 4 * ((int64_t)a->Dv + 1));
 	ri(g, OP_addi, R_QR, R_QR, a->Dv);
 	branch(g, OP_dbnz, R_RN, 0, l_norm);
+	if (a->lin)
+		cc_attn_lin_gen_qblock(g, a, s, tm_q);
 	li(g, 1, s->qb);
 	li(g, 2, tm_q);
 	xfer(g, OP_tst, 1, 2, a->blkq * a->Dv);
@@ -734,7 +693,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	         k0 = align64(q0 + a->B * a->H * qe), v0 = align64(k0 + a->B * a->Hk * ke);
 	uint64_t o0 = align64(v0 + a->B * a->Hk * ve),
 	         end = o0 + (uint64_t)a->B * a->H * a->N * a->Dv;
-	uint64_t pool_tm, cache_tm, headkv, pstride;
+	uint64_t pool_tm, lin_tm, lin_d0, cache_tm, headkv, pstride;
+	LinMem lm;
 	uint32_t prows = a->blkq > a->blkk ? a->blkq : a->blkk, stage, maxh = 0;
 	int cached, prepass;
 	AttnPhases ph;
@@ -791,15 +751,31 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 	}
 	pool_tm = (uint64_t)stage * cpt;
 	pstride = (uint64_t)a->nk * a->D + (a->simk ? a->nk : 0); /* means, then key flags */
-	cache_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * pstride : 0));
+	lin_tm = align64(pool_tm + (a->sparse ? (uint64_t)maxh * pstride : 0));
+	memset(&lm, 0, sizeof lm);
+	if (a->lin)
+		cc_attn_lin_mem(a, maxh, cpt, tmem > lin_tm ? tmem - lin_tm : 0, &lm);
+	cache_tm = align64(lin_tm + lm.tile_bytes);
+	lin_d0 = align64(end);
+	if (lin_d0 + (uint64_t)ntiles * lm.dram_per_tile > (uint64_t)arch->dram.size_bytes ||
+	    lin_d0 + (uint64_t)ntiles * lm.dram_per_tile > UINT32_MAX) {
+		free(heads);
+		return diag_err(d, m->g->file,
+		                "the linear branch's block sums need %llu bytes of DRAM; '%s' "
+		                "has %lld",
+		                (unsigned long long)(ntiles * lm.dram_per_tile), arch->name,
+		                (long long)arch->dram.size_bytes);
+	}
 	if (cache_tm > tmem) {
 		free(heads);
 		return diag_err(
 		    d, m->g->file,
 		    "staging blocks%s of a tile need %llu bytes of tile memory; '%s' has "
 		    "%lld",
-		    a->sparse ? " and pooled keys" : "", (unsigned long long)cache_tm, arch->name,
-		    (long long)arch->tile.mem_bytes);
+		    a->lin      ? ", pooled keys and linear-branch sums"
+		    : a->sparse ? " and pooled keys"
+		                : "",
+		    (unsigned long long)cache_tm, arch->name, (long long)arch->tile.mem_bytes);
 	}
 	/* Cache K when the tile's heads fit (sparse attention reads every K block anyway, for the
 	 * pooled means), V too when most blocks will be used (dense, or top-k keeping half). */
@@ -855,10 +831,13 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			uint32_t first = (uint32_t)((uint64_t)c * nitems / ncores);
 			uint32_t last = (uint32_t)((uint64_t)(c + 1) * nitems / ncores), hs = 0;
 			uint32_t npre = 0, pp, core = c - c0, n = 0;
-			int32_t *tab, *pre;
+			int32_t *tab, *pre, *lintab = NULL;
 			Spad s;
 			Gen g;
 			memset(&g, 0, sizeof g);
+			if (a->lin)
+				cc_attn_lin_core(&g, a, &lm, lin_tm, lin_d0, t, maxh,
+				                 core * stage + a->blkq * dq, nheads, core, nact);
 			for (pp = core; pp < npre_tile; pp += nact)
 				npre++;
 			spad_map(a, last - first, npre, &s);
@@ -874,6 +853,10 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			if (a->proj)
 				cc_attn_gen_in(p, g.kc, m, &ph, t, core);
 			tab = xcalloc(last - first, ITEM_BYTES);
+			if (a->lin)
+				lintab =
+				    xcalloc((size_t)(last - first) * cc_attn_lin_item_words(a) + 1,
+				            sizeof *lintab);
 			prev = UINT32_MAX;
 			for (i = first; i < last; i++) {
 				uint32_t bh = i / a->nq, iq = item_qblock(a, i),
@@ -891,19 +874,24 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				                       a->Dv);
 				e[4] = (int32_t)cc_attn_allowed(a, iq);
 				e[5] = (int32_t)(iq * a->blkq);
-				e[6] = kh != prev;
+				e[6] =
+				    kh != prev || a->lin; /* the linear branch overwrites MVMU 2 */
 				e[7] = (int32_t)(pool_tm + (uint64_t)hs * pstride);
 				prev = kh;
+				if (lintab)
+					cc_attn_lin_item(a, &g, hs, bh, iq,
+					                 lintab + (size_t)(i - first) *
+					                              cc_attn_lin_item_words(a));
 			}
 			kprog_add_spad(g.kc, s.items, tab, (last - first) * ITEM_BYTES);
 			free(tab);
 			/* pre-pass entries: block pp is (head slot, key block, K or V) */
-			pre = xcalloc(npre + 1, PRE_BYTES);
+			pre = xcalloc(npre + 1, pre_bytes(a));
 			for (pp = core; pp < npre_tile; pp += nact, n++) {
 				uint32_t hsl = pp / (a->nk * per), j = pp / per % a->nk;
 				int isv = (int)(pp % per) == 1;
 				uint64_t h = heads[hsl];
-				int32_t *e = pre + (size_t)n * (PRE_BYTES / 4);
+				int32_t *e = pre + (size_t)n * (pre_bytes(a) / 4);
 				uint64_t off = (uint64_t)j * a->blkk * (isv ? a->Dv : a->D);
 				e[0] = (int32_t)((isv ? v0 + h * ve : k0 + h * ke) + off);
 				e[1] = (int32_t)(cached ? cache_tm + hsl * headkv + (isv ? ke : 0) +
@@ -913,13 +901,23 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				           ? (int32_t)(pool_tm + hsl * pstride + (uint64_t)j * a->D)
 				           : -1;
 				e[3] = (int32_t)(a->blkk * (isv ? a->Dv : a->D));
+				if (a->lin && !isv) { /* V_j, its sums, the V staging buffer */
+					e[4] =
+					    (int32_t)(v0 + h * ve + (uint64_t)j * a->blkk * a->Dv);
+					cc_attn_lin_pre(a, &g, hsl, j, e);
+					e[6] = (int32_t)((uint64_t)core * stage + a->blkq * dq +
+					                 a->blkk * a->D);
+				}
 			}
 			if (npre)
-				kprog_add_spad(g.kc, s.pooltab, pre, npre * PRE_BYTES);
+				kprog_add_spad(g.kc, s.pooltab, pre, npre * pre_bytes(a));
 			if (a->simk)
 				sim_table(a, g.kc, &s, pre, npre, pool_tm, pstride);
 			free(pre);
 			kprog_add_spad(g.kc, s.lut, a->lut, sizeof a->lut);
+			if (a->lin)
+				cc_attn_lin_core_data(g.kc, a, &s, lintab, last - first);
+			free(lintab);
 			if (a->sparse) {
 				uint8_t *ones = xcalloc(prows, 1);
 				memset(ones, 1, a->blkq);
@@ -932,7 +930,8 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 			kprog_add_xbar(g.kc, 0, a->D, a->blkk, 8, NULL);
 			kprog_add_xbar(g.kc, 1, a->blkk, a->Dv, 8, NULL);
 			if (a->sparse) {
-				kprog_add_xbar(g.kc, 2, a->D, a->nk, 8, NULL);
+				kprog_add_xbar(g.kc, 2, a->D, a->lin ? a->Dv + 1 : a->nk, 8,
+				               a->lin ? a->lin->wt : NULL);
 				kprog_add_xbar(g.kc, 3, prows, a->D, 8, NULL);
 			}
 			{

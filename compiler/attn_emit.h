@@ -19,6 +19,16 @@ typedef struct Gen {
 		int label;
 	} fix[MAXLABEL * 2];
 	int nfix, nlabel;
+	struct {                  /* the linear branch (attn_linear_gen.c) */
+		int dram;         /* the sum slots are in DRAM (else in tile memory) */
+		uint32_t stage;   /* this core's tile-memory staging buffer for chunks */
+		uint32_t nheads;  /* head slots of the tile */
+		uint32_t core, n; /* this core's index among the tile's n active cores */
+		int mode;         /* LIN_DIRECT, LIN_TOTALS, LIN_RECOMP */
+		uint32_t blk; /* the tile's sum slots: head slot h, slot k at blk + (h ns + k) SB */
+		uint32_t kv;  /* LIN_RECOMP: head slot h, block j at kv + (h nk + j) blkk 2D */
+		uint32_t tot; /* the tile's totals: head slot h at tot + h SB (tile memory) */
+	} lin;
 } Gen;
 
 static inline void

@@ -112,12 +112,15 @@ cc_attn_phases_plan(const CcModel *m, AttnPhases *ph, uint32_t sp0, uint32_t sp1
 		    {a->D, a->blkk}, {a->blkk, a->Dv}, {a->D, a->nk}, {prows, a->D}};
 		uint32_t nunits = arch->core.mvmus < 4 ? (uint32_t)arch->core.mvmus : 4, best = 0,
 		         bu;
-		if (!a->sparse)
-			memcpy(shp[2], shp[0], sizeof shp[0]),
-			    memcpy(shp[3], shp[0], sizeof shp[0]);
+		if (!a->sparse) {
+			memcpy(shp[2], shp[0], sizeof shp[0]);
+			memcpy(shp[3], shp[0], sizeof shp[0]);
+		}
+		if (a->lin) /* the linear branch gives MVMU 2 its own shape */
+			shp[2][0] = shp[2][1] = 0;
 		for (bu = 0; bu < nunits; bu++) {
 			uint32_t r = shp[bu][0], c = shp[bu][1], n = 0;
-			if (gin % r || gout % c)
+			if (!r || !c || gin % r || gout % c)
 				continue;
 			for (u = 0; u < nunits; u++)
 				n += shp[u][0] == r && shp[u][1] == c;

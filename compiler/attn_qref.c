@@ -274,15 +274,22 @@ attn_core(const CcModel *m, const int32_t *in, int32_t *out)
 	const int32_t *q = in, *k = q + (size_t)a->B * a->H * nqe,
 	              *v = k + (size_t)a->B * a->Hk * nke;
 	uint8_t *mask = a->sparse ? xmalloc((size_t)a->nq * a->nk) : NULL;
+	int32_t *sums = a->lin ? xmalloc((size_t)a->nk * cc_attn_lin_block_bytes(a)) : NULL;
 	uint32_t bh, iq;
 	for (bh = 0; bh < a->B * a->H; bh++) {
 		uint32_t b = bh / a->H, h = bh % a->H, kh = b * a->Hk + h % a->Hk;
 		const int32_t *qh = q + bh * nqe, *kk = k + kh * nke, *vv = v + kh * nve;
 		if (mask)
 			cc_attn_mask_q(a, qh, kk, mask);
-		for (iq = 0; iq < a->nq; iq++)
+		if (sums)
+			cc_attn_lin_sums(a, kk, vv, sums);
+		for (iq = 0; iq < a->nq; iq++) {
 			query_block(a, iq, mask, qh, kk, vv, out + (size_t)bh * a->N * a->Dv);
+			if (sums)
+				cc_attn_lin_qblock(a, bh, iq, mask + (size_t)iq * a->nk, qh, sums,
+				                   out + (size_t)bh * a->N * a->Dv);
+		}
 	}
-	free(mask);
+	free(mask), free(sums);
 	return 0;
 }

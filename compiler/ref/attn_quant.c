@@ -661,7 +661,9 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 		io(m, a->to, m->g->outputs[0].name, a->s_in, r->out);
 	}
 	r->nparams = AP_COUNT;
-	r->params = xcalloc(AP_COUNT, sizeof(void *));
+	r->params = xcalloc(AP_COUNT + 16, sizeof(void *)); /* 16: the linear branch's */
+	if (a->lin)
+		r->nparams += ref_attn_lin_params(r, a, AP_COUNT);
 	r->params[AP_LUT] = (void *)(uintptr_t)a->lut;
 	r->params[AP_S] = own(r, 8 * ((size_t)a->blkk + 1));
 	r->params[AP_P8] = own(r, 8 * (size_t)a->blkk);
@@ -745,6 +747,8 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	                   1, "");
 	oh = LLVMBuildGEP2(c->b, c->i32, g.out,
 	                   (LLVMValueRef[]){cg_mul(c, bh, K(&g, (int64_t)a->N * a->Dv))}, 1, "");
+	if (a->lin)
+		ref_attn_lin_sums(c, a, LLVMGetParam(c->fn, 2), AP_COUNT, kh, vh);
 	if (a->sparse) {
 		j = cg_loop_begin(c, &lj, K(&g, 0), K(&g, a->nk));
 		pool(&g, kh, cg_mul(c, j, K(&g, a->blkk)), a->blkk, AP_PK,
@@ -766,6 +770,9 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	rr = cg_loop_begin(c, &lr, K(&g, 0), K(&g, a->blkq));
 	emit_row(&g, qh, kh, vh, oh, iq, cg_add(c, cg_mul(c, iq, K(&g, a->blkq)), rr), A);
 	cg_loop_end(c, &lr);
+	if (a->lin)
+		ref_attn_lin_qblock(c, a, LLVMGetParam(c->fn, 2), AP_COUNT, bh, iq, g.v[AP_MASK],
+		                    qh, oh);
 	cg_loop_end(c, &lq);
 	cg_loop_end(c, &lbh);
 	if (a->proj && a->has_add) {

@@ -125,5 +125,16 @@ enum { REF_FFN_PARAMS = 8 + 6 * 8 };
 void ref_attn_ffn_params(RefModel *r, const struct CcModel *m, uint32_t base);
 void ref_emit_attn_ffn(Cg *c, const struct CcModel *m, LLVMValueRef p, uint32_t base,
                        LLVMValueRef r, LLVMValueRef y);
+struct CcAttn;
+/* attn_quant_lin.c: the SLA / SLA2 linear branch of ref_lower_attn_quant. ref_attn_lin_params
+ * fills the branch's parameters at r->params[base ..] and returns their count; the emitters read
+ * them from the parameter array params: the sums of one key head (kh, vh: i32 vectors), and one
+ * query block's branch combined into oh in place (mask: the head's i8 block mask). */
+uint32_t ref_attn_lin_params(RefModel *r, const struct CcAttn *a, uint32_t base);
+void ref_attn_lin_sums(Cg *c, const struct CcAttn *a, LLVMValueRef params, uint32_t base,
+                       LLVMValueRef kh, LLVMValueRef vh);
+void ref_attn_lin_qblock(Cg *c, const struct CcAttn *a, LLVMValueRef params, uint32_t base,
+                         LLVMValueRef bh, LLVMValueRef iq, LLVMValueRef mask, LLVMValueRef qh,
+                         LLVMValueRef oh);
 
 #endif

@@ -19,6 +19,8 @@ static const struct {
     {"tests/compiler/cases/attn_sparse.kir", "hwmodels/configs/sram-cim.yaml", ""},
     {"tests/compiler/cases/attn_simthresh.kir", "hwmodels/configs/sram-cim.yaml", ""},
     {"examples/attention/dense_attn_256.kir", "hwmodels/configs/sram-cim.yaml", ""},
+    {"tests/compiler/cases/attn_sla.kir", "hwmodels/configs/sram-cim.yaml", ""},
+    {"tests/compiler/cases/attn_sla2.kir", "hwmodels/configs/sram-cim.yaml", ""},
 };
 
 START_TEST(compiled_program_cosim)
