@@ -1081,6 +1081,9 @@ static const struct {
     {32, "  weight al : f32[1] = fill(2000)\n",
      "sparse_attention(q, k, v, al) {blkq = 32, blkk = 32, combine = sla2, feature_map = relu}",
      "alpha 2000: the lowering takes |alpha| <= 1024"},
+    {64, W_SLA,
+     "sparse_attention(q, k, v, wl, bl) {blkq = 32, blkk = 32, combine = sla, simthresh = 0.5}",
+     "the self-similarity test (simthresh >= 0) with the SLA / SLA2 linear branch"},
 };
 
 START_TEST(linear_branch_bad)
