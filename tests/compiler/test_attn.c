@@ -666,6 +666,26 @@ START_TEST(block_equals_integer_reference)
 }
 END_TEST
 
+/* An attention layer whose sparse attention has the SLA linear branch (its weights beside the
+ * projections'): the simulator equals the C and LLVM integer references. */
+START_TEST(layer_sla_equals_integer_reference)
+{
+	static char buf[8192];
+	Result r;
+	snprintf(buf, sizeof buf, "%s",
+	         prenorm(128, 64, 2, 32,
+	                 "sparse_attention(%qh, %kh, %vh, wl, bl) {blkq = 32, blkk = 32, mode = "
+	                 "topk, rho = 0.5, combine = sla, feature_map = elu1, region = all}"));
+	subst(buf, sizeof buf, "  input x : f32[1, 128, 64]\n",
+	      "  input x : f32[1, 128, 64]\n  weight wl : f32[32, 32] = random(uniform, -0.2, 0.2, "
+	      "seed=21)\n  weight bl : f32[32] = fill(0.02)\n");
+	r = run_attn(buf, 64, SRAM);
+	ck_assert_msg(r.exact, "simulator differs from the integer reference");
+	ck_assert_msg(r.llvm_exact, "the LLVM reference differs from the C one");
+	ck_assert_msg(r.cos_float > 0.98, "cosine %.5f vs float", r.cos_float);
+}
+END_TEST
+
 /* Pre-norm attention layers: the integer layer norm (isqrt, reciprocal) and residual add too. */
 START_TEST(prenorm_equals_integer_reference)
 {
@@ -1164,6 +1184,7 @@ suite(void)
 	tcase_add_test(t, prenorm_equals_integer_reference);
 	tcase_add_test(t, isqrt_exact);
 	tcase_add_test(t, block_equals_integer_reference);
+	tcase_add_test(t, layer_sla_equals_integer_reference);
 	tcase_add_test(t, cli_run);
 	tcase_add_loop_test(t, linear_branch_exact, 0, sizeof lin_cases / sizeof *lin_cases);
 	tcase_add_loop_test(t, linear_branch_bad, 0, sizeof lin_bad / sizeof *lin_bad);
