@@ -123,4 +123,18 @@ void cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s);
 /* cc_attn_lin_gen_qblock: the item's linear branch and combine, after the normalise. */
 void cc_attn_lin_gen_qblock(Gen *g, const CcAttn *a, const Spad *s, uint32_t tm_q);
 
+/* ---- the self-similarity test (attn_sim_gen.c) ----
+ * spad_map: its buffers (in the O and K buffers when they fit); test: the test of the query
+ * block at s->qb or (isk) the smoothed key block at s->kb, R_T1 = 1 if self-similar; pass: the
+ * key blocks' phase after the pre-pass; e / scores / rules: its hooks in the block mask; table:
+ * the pass's entries. */
+void cc_attn_sim_spad_map(const CcAttn *a, uint32_t npool, Spad *s, uint32_t *at);
+void cc_attn_sim_test(Gen *g, const CcAttn *a, const Spad *s, int isk);
+void cc_attn_sim_pass(Gen *g, const CcAttn *a, const Spad *s, int cached);
+void cc_attn_sim_e(Gen *g, const Spad *s);
+void cc_attn_sim_scores(Gen *g, const CcAttn *a, const Spad *s);
+void cc_attn_sim_rules(Gen *g, const CcAttn *a, const Spad *s, int l_all);
+void cc_attn_sim_table(const CcAttn *a, KCore *kc, Spad *s, const int32_t *pre, uint32_t npre,
+                       uint64_t pool_tm, uint64_t pstride);
+
 #endif
