@@ -224,6 +224,15 @@ void cc_attn_gen_out(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph
 /* cc_attn_load_rows: rows [r5, r5 + Tc) of width w at DRAM base into the scratchpad at sp,
  * through the tile memory at tm (r1-r4 clobbered; r3 = the bytes after) */
 void cc_attn_load_rows(Gen *g, uint64_t base, uint32_t w, uint32_t tm, uint32_t sp, uint32_t Tc);
+/* A W-wide tensor of N rows kept as nplanes column planes (plane p: columns
+ * [p W / nplanes, (p + 1) W / nplanes) of every row, at base + N c0).
+ * cc_attn_planes_load: rows [r_tok, r_tok + r_tc) of every plane into the tile memory, plane p's
+ * at tm + T c0 (T rows of room); cc_attn_planes_rows: r_tc rows from there, the first at
+ * local index r_first, joined into whole rows at sp. r1-r4 and r22-r24 clobbered. */
+void cc_attn_planes_load(Gen *g, uint64_t base, uint32_t W, uint32_t N, uint32_t nplanes,
+                         uint32_t T, uint32_t tm, unsigned tok, unsigned tc);
+void cc_attn_planes_rows(Gen *g, uint32_t W, uint32_t nplanes, uint32_t T, uint32_t tm, uint32_t sp,
+                         unsigned tc, unsigned first);
 /* cc_attn_gbar: a barrier of every core of the chip */
 void cc_attn_gbar(Gen *g, const AttnPhases *ph, uint32_t tile, uint32_t core);
 /* attn_ffn.c: cc_attn_ffn_blob: bytes of feed-forward layer li's per-tile parameter blob;

@@ -387,14 +387,20 @@ ffn_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const FfnLay *f, uint32
 	int lt;
 	for (k = 0; k < ph->nu; k++)
 		all |= 1u << ph->units[k];
-	li(g, 1, tm_x);
-	ri(g, OP_muli, 2, F_TOK, l->in_len);
-	ri(g, OP_addi, 2, 2, (int64_t)in0);
-	ri(g, OP_muli, 3, F_TC, l->in_len);
-	r3(g, OP_dld, 1, 2, 3);
-	wait(g, ISA_WAIT_DMA);
-	li(g, 4, f->sp_x);
-	r3(g, OP_tld, 4, 1, 3);
+	if (lx == 0) { /* the layer norm's rows */
+		li(g, 1, tm_x);
+		ri(g, OP_muli, 2, F_TOK, l->in_len);
+		ri(g, OP_addi, 2, 2, (int64_t)in0);
+		ri(g, OP_muli, 3, F_TC, l->in_len);
+		r3(g, OP_dld, 1, 2, 3);
+		wait(g, ISA_WAIT_DMA);
+		li(g, 4, f->sp_x);
+		r3(g, OP_tld, 4, 1, 3);
+	} else /* the previous layer's column planes */
+	{
+		cc_attn_planes_load(g, in0, l->in_len, a->N, ph->ntiles, f->T, tm_x, F_TOK, F_TC);
+		cc_attn_planes_rows(g, l->in_len, ph->ntiles, f->T, tm_x, f->sp_x, F_TC, 0);
+	}
 	li(g, 1, f->sp_acc);
 	ri(g, OP_muli, 4, F_TC, accrow / 4);
 	vx(g, OP_vfill, TY_I32, TY_I32, 1, 0, 0, 4, 0);
@@ -482,24 +488,17 @@ ffn_chunk(Gen *g, const CcAttn *a, const AttnPhases *ph, const FfnLay *f, uint32
 		}
 	}
 	ri(g, OP_addi, F_AP, F_AP, accrow);
-	ri(g, OP_addi, F_T1, F_T1, f->cbn * ph->bc);
+	ri(g, OP_addi, F_T1, F_T1, cw);
 	branch(g, OP_dbnz, F_I, 0, lt);
-	/* the rows' columns [c0, c1) to DRAM, token by token */
+	/* the rows' columns [c0, c1) to the tile's plane of the output (N x cw at N c0): one
+	 * transfer, not one per token */
 	li(g, 1, f->sp_out);
 	li(g, 2, tm_o);
-	ri(g, OP_muli, 3, F_TC, f->cbn * ph->bc);
+	ri(g, OP_muli, 3, F_TC, cw);
 	r3(g, OP_tst, 1, 2, 3);
-	ri(g, OP_muli, F_T2, F_TOK, l->out_len);
-	ri(g, OP_addi, F_T2, F_T2, (int64_t)(ph->f0[lx] + c0));
-	li(g, 1, tm_o);
-	li(g, 3, cw);
-	ri(g, OP_addi, F_I, F_TC, 0);
-	lt = label(g);
-	place(g, lt);
-	r3(g, OP_dst, 1, F_T2, 3);
-	ri(g, OP_addi, 1, 1, f->cbn * ph->bc);
-	ri(g, OP_addi, F_T2, F_T2, l->out_len);
-	branch(g, OP_dbnz, F_I, 0, lt);
+	ri(g, OP_muli, F_T2, F_TOK, cw);
+	ri(g, OP_addi, F_T2, F_T2, (int64_t)(ph->f0[lx] + (uint64_t)a->N * c0));
+	r3(g, OP_dst, 2, F_T2, 3);
 	wait(g, ISA_WAIT_DMA);
 }
 
@@ -557,6 +556,53 @@ cc_attn_gen_ffn(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uin
 	}
 	resolve(&g);
 	kprog_add_sym(p, l->name, tile, core, pc, kc->ncode - pc);
+}
+
+void
+cc_attn_planes_load(Gen *g, uint64_t base, uint32_t W, uint32_t N, uint32_t nplanes, uint32_t T,
+                    uint32_t tm, unsigned tok, unsigned tc)
+{
+	uint32_t p;
+	/* plane p (columns [c0, c1) of every token, N x (c1 - c0) at base + N c0): the rows of
+	 * each into the tile memory at tm + T c0 */
+	for (p = 0; p < nplanes; p++) {
+		uint32_t c0 = (uint32_t)((uint64_t)p * W / nplanes);
+		uint32_t c1 = (uint32_t)((uint64_t)(p + 1) * W / nplanes);
+		if (c1 == c0)
+			continue;
+		li(g, 1, (int64_t)(tm + (uint64_t)T * c0));
+		ri(g, OP_muli, 2, tok, c1 - c0);
+		ri(g, OP_addi, 2, 2, (int64_t)(base + (uint64_t)N * c0));
+		ri(g, OP_muli, 3, tc, c1 - c0);
+		r3(g, OP_dld, 1, 2, 3);
+	}
+	wait(g, ISA_WAIT_DMA);
+}
+
+void
+cc_attn_planes_rows(Gen *g, uint32_t W, uint32_t nplanes, uint32_t T, uint32_t tm, uint32_t sp,
+                    unsigned tc, unsigned first)
+{
+	uint32_t p;
+	int l = label(g);
+	ri(g, OP_addi, 22, tc, 0);
+	li(g, 23, sp);
+	ri(g, OP_addi, 24, first, 0);
+	place(g, l);
+	for (p = 0; p < nplanes; p++) {
+		uint32_t c0 = (uint32_t)((uint64_t)p * W / nplanes);
+		uint32_t c1 = (uint32_t)((uint64_t)(p + 1) * W / nplanes);
+		if (c1 == c0)
+			continue;
+		ri(g, OP_addi, 1, 23, c0);
+		ri(g, OP_muli, 2, 24, c1 - c0);
+		ri(g, OP_addi, 2, 2, (int64_t)(tm + (uint64_t)T * c0));
+		li(g, 3, c1 - c0);
+		r3(g, OP_tld, 1, 2, 3);
+	}
+	ri(g, OP_addi, 23, 23, W);
+	ri(g, OP_addi, 24, 24, 1);
+	branch(g, OP_dbnz, 22, 0, l);
 }
 
 /* cc_attn_ffn_plan: the feed-forward's memory checks (after cc_attn_phases_plan). */

@@ -41,6 +41,8 @@ typedef struct StepArg {
 	const CcAdd *add;
 	uint64_t in0, in1, out, wn;
 	uint32_t W;
+	int planes;         /* in1 is kept as column planes (attn_ffn.c) */
+	uint32_t ta, trows; /* planes: the tile's rows [ta, ta + trows), read before the chunks */
 	IrNodeId node;
 } StepArg;
 
@@ -496,9 +498,18 @@ chunk_add(Gen *g, const CcAttn *a, const AttnPhases *ph, const StepArg *st, uint
 {
 	uint32_t W = st->W, ra = ph->sp_acc, rb = ph->sp_acc + 4 * W;
 	int l = label(g);
-	(void)a;
 	cc_attn_load_rows(g, st->in0, W, tm_x, ph->sp_x, Tc);
-	cc_attn_load_rows(g, st->in1, W, tm_x + ph->T * W, ph->sp_out, Tc);
+	if (st->planes == 1) { /* the tile's rows of the feed-forward's planes, read already */
+		li(g, R_TT, Tc);
+		ri(g, OP_addi, R_T1, R_TOK, -(int64_t)st->ta);
+		cc_attn_planes_rows(g, W, ph->ntiles, st->trows, ph->tm_w, ph->sp_out, R_TT, R_T1);
+	} else if (st->planes) { /* the chunk's rows of the planes */
+		li(g, R_TT, Tc);
+		cc_attn_planes_load(g, st->in1, W, a->N, ph->ntiles, ph->T, tm_x + ph->T * W, R_TOK,
+		                    R_TT);
+		cc_attn_planes_rows(g, W, ph->ntiles, ph->T, tm_x + ph->T * W, ph->sp_out, R_TT, 0);
+	} else
+		cc_attn_load_rows(g, st->in1, W, tm_x + ph->T * W, ph->sp_out, Tc);
 	li(g, R_I, Tc);
 	li(g, R_XP, ph->sp_x);
 	li(g, R_OP, ph->sp_out);
@@ -525,7 +536,7 @@ chunk_add(Gen *g, const CcAttn *a, const AttnPhases *ph, const StepArg *st, uint
  * the norm's gamma and beta read into the scratchpad first. */
 static void
 gen_step(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t tile, uint32_t core,
-         const StepArg *st)
+         StepArg *st)
 {
 	const CcAttn *a = m->attn;
 	const Graph *gr = m->g;
@@ -545,6 +556,23 @@ gen_step(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uint32_t t
 		li(&g, 2, ph->tm_w);
 		xfer(&g, OP_tld, 1, 2, 8 * st->norm->W);
 		gen_bar(&g, CH_BAR); /* the tile memory is reused next */
+	}
+	if (st->planes) {
+		/* the tile's rows of every plane at once, a transfer per plane (not per core and
+		 * chunk), when they fit where the weights go */
+		uint32_t c0 = tile * ph->cpt, c1 = c0 + ph->cpt;
+		st->ta = (uint32_t)((uint64_t)c0 * a->N / ph->ncall);
+		st->trows = (uint32_t)((uint64_t)c1 * a->N / ph->ncall) - st->ta;
+		if ((uint64_t)st->trows * st->W <= ph->tm_stage - ph->tm_w) {
+			if (core == 0) {
+				li(&g, R_T1, st->ta);
+				li(&g, R_T2, st->trows);
+				cc_attn_planes_load(&g, st->in1, st->W, a->N, ph->ntiles, st->trows,
+				                    ph->tm_w, R_T1, R_T2);
+			}
+			gen_bar(&g, CH_BAR);
+		} else
+			st->planes = 2; /* per chunk */
 	}
 	gen_tokens(&g, a, ph, tile, core, st, stage_of(a, ph, core),
 	           st->norm ? chunk_norm : chunk_add);
@@ -648,6 +676,7 @@ cc_attn_gen_out(KProg *p, KCore *kc, const CcModel *m, const AttnPhases *ph, uin
 	cc_attn_gbar(&g, ph, tile, core);
 	memset(&st, 0, sizeof st);
 	st.add = &a->add2, st.in0 = ph->r0, st.in1 = ph->f0[a->nff - 1], st.out = ph->y0;
+	st.planes = 1;
 	st.W = a->norm2.W, st.node = a->add2.node;
 	gen_step(p, kc, m, ph, tile, core, &st);
 }
