@@ -1,19 +1,24 @@
-/* attn_phase.c: code for the phases of an attention layer around the attention kernel
- * (attn_proj.c, docs/attention.md "Attention layers").
+/* attn_phase.c: code for the phases of an attention layer or KAN-former block around the
+ * attention kernel (attn_proj.c, docs/attention.md "Attention layers and KAN-former blocks").
  *
- *   phase 1  q, k, v projections: every core of the chip takes a run of tokens; per projection
- *            the tile's core 0 reads the matrix from DRAM into the tile memory, and per chunk of
- *            T tokens each core writes its blocks into its MVMUs nu at a time, runs the chunk's
- *            tokens through them (i32 partial sums accumulate in the MVMU outputs), adds the
- *            bias, requantises per channel and stores each head's rows into its DRAM plane.
- *   barrier  every core of the chip (tile barrier, then the tiles' core 0 report to tile 0
- *            and wait for its release)
- *   phase 2  the attention kernel (attn_codegen.c)
+ *   layer norm  (pre-norm) every core of the chip takes a run of tokens: rows of x in, h out
+ *   q, k, v     per projection the tile's core 0 reads the matrix from DRAM into the tile
+ *               memory, and per chunk of T tokens each core writes its blocks into its MVMUs
+ *               nu at a time, runs the chunk's tokens through them (i32 partial sums accumulate
+ *               in the MVMU outputs), adds the bias, requantises per channel and stores each
+ *               head's rows into its DRAM plane
+ *   barrier     every core of the chip (tile barrier, then the tiles' core 0 report to tile 0
+ *               and wait for its release)
+ *   attention   the kernel (attn_codegen.c)
  *   barrier
- *   phase 3  the output projection, the same way, its input gathered from the heads' planes.
+ *   output      the output projection the same way, its input gathered from the heads' planes;
+ *               the residual add (+ x)
+ *   block       layer norm, then per feed-forward layer a barrier and the layer (attn_ffn.c),
+ *               a barrier, the final add (+ r) reading the feed-forward's column planes
  *
  * Registers: r1-r4 operands, r5 first token of the chunk, r6 chunks left, r7 tokens left,
- * r8 input row, r9 accumulator row, r10 output row, r11 bias, r12 multipliers, r13 dout. */
+ * r8 input row, r9 accumulator row, r10 output row, r11 bias, r12 multipliers, r13 dout,
+ * r14-r21 the layer norm's and the add's scalars. */
 #include <string.h>
 
 #include "attn_emit.h"

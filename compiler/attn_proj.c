@@ -5,11 +5,12 @@
  *                -> linear (wv, bv) -> reshape [1, N, Hk, Dv] -> transpose              -> v
  *   attention (q, k, v) -> transpose [0, 2, 1, 3] -> reshape [1, N, H Dv] -> linear (wo, bo) -> y
  *
- * Check and formats: x is i8 at the input range's scale; each weight matrix is quantised per
- * output channel; q, k and v share one scale (the attention kernel's), calibrated on a seeded
- * draw of tokens in the input range; the output projection is calibrated on the value rows
- * (attention rows are convex mixes of them). The integer reference of one projection is here
- * too; the code is attn_phase.c. */
+ * optionally with layernorm(x) before the projections and + x after (pre-norm), and after that a
+ * transformer block's feed-forward (attn_ffn.c). Check and formats: x is i8 at the input range's
+ * scale; every tensor's range comes from the float interpreter on a seeded draw of x in the input
+ * range; each weight matrix is quantised per output channel; q, k and v share one scale (the
+ * attention kernel's). The integer reference of one projection is here too; the code is
+ * attn_phase.c. */
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
