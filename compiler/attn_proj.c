@@ -1,4 +1,5 @@
-/* attn_proj.c: the projections of an attention layer (docs/attention.md, "Attention layers").
+/* attn_proj.c: the pattern and formats of an attention layer (docs/attention.md, "Attention layers
+ * and KAN-former blocks"):
  *
  *   x [1, N, Dm] -> linear (wq, bq) -> reshape [1, N, H, D]  -> transpose [0, 2, 1, 3] -> q
  *                -> linear (wk, bk) -> reshape [1, N, Hk, D] -> transpose               -> k
