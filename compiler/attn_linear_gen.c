@@ -28,6 +28,40 @@ mvm_g(Gen *g, unsigned out, unsigned inp, unsigned unit, unsigned tin, int acc, 
 	put(g, &in);
 }
 
+/* S_j of the key block in MVMUs 0 (phi(K_j)^T) and 1 (V'_j), row e at a time: a one-hot e
+ * (from the table at onehot) through MVMU 0 reads column e of phi(K_j) (i32, gated to one row), as
+ * i8 it drives MVMU 1, whose output goes to row e at `out` (s->ox onwards; added when add); the
+ * column's sum times 128 is the row's last element (stored, or added). sum is scratch. */
+static void
+gen_sums(Gen *g, const CcAttn *a, const Spad *s, uint32_t onehot, unsigned out, unsigned sum,
+         int add)
+{
+	uint32_t D = a->D, Dv = a->Dv, W4 = (Dv + 1) * 4;
+	int l_e = label(g);
+	li(g, R_T1, onehot + D - 1);
+	li(g, R_T2, D);
+	li(g, out, s->ox);
+	li(g, R_P8, s->p8a);
+	place(g, l_e);
+	li(g, 1, s->sb);
+	mvm_g(g, 1, R_T1, 0, TY_I8, 0, 1);
+	wait(g, 1u << 0);
+	vx(g, OP_vmov, TY_I8, TY_I32, R_P8, 1, 0, R_NB, 0);
+	mvm_g(g, out, R_P8, 1, TY_I8, add, 0);
+	vx(g, OP_vredsum, TY_I8, TY_I8, sum, R_P8, 0, R_NB, 0);
+	ri(g, OP_slli, sum, sum, 7);
+	if (add) {
+		ri(g, OP_lw, R_QR, out, 4 * (int64_t)Dv);
+		r3(g, OP_add, sum, R_QR, sum);
+	}
+	ri(g, OP_sw, sum, out, 4 * (int64_t)Dv);
+	ri(g, OP_addi, R_T1, R_T1, -1);
+	ri(g, OP_addi, out, out, W4);
+	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
+	branch(g, OP_dbnz, R_T2, 0, l_e);
+	wait(g, 1u << 1);
+}
+
 void
 cc_attn_lin_spad_map(const CcAttn *a, uint32_t nitems, uint32_t *at, Spad *s)
 {
@@ -267,7 +301,7 @@ cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s)
 {
 	const CcAttnLin *l = a->lin;
 	uint32_t D = a->D, Dv = a->Dv, W4 = (Dv + 1) * 4, bk = a->blkk, chunk = chunk_bytes(a), c;
-	int l_tok = label(g), l_e = label(g);
+	int l_tok = label(g);
 	/* phi(K_j) in place, into MVMU 0 as columns (token t -> column t) */
 	gen_phi(g, a, s, s->kb, bk, 1);
 	li(g, 1, s->kb);
@@ -299,26 +333,7 @@ cc_attn_lin_gen_prepass(Gen *g, const CcAttn *a, const Spad *s)
 	}
 	li(g, 1, s->vb);
 	xw(g, OP_xbw, 0, 1, R_NB, 1);
-	/* row e of S_j: a one-hot e through MVMU 0 reads column e of phi(K_j) (i32, gated to one
-	 * row), as i8 it drives MVMU 1 (V'_j); its sum is the block's sum of phi(k)[e] */
-	li(g, R_T1, s->onehot + D - 1);
-	li(g, R_T2, D);
-	li(g, R_T3, s->ox);
-	li(g, R_P8, s->p8a);
-	place(g, l_e);
-	li(g, 1, s->sb);
-	mvm_g(g, 1, R_T1, 0, TY_I8, 0, 1);
-	wait(g, 1u << 0);
-	vx(g, OP_vmov, TY_I8, TY_I32, R_P8, 1, 0, R_NB, 0);
-	mvm_g(g, R_T3, R_P8, 1, TY_I8, 0, 0);
-	vx(g, OP_vredsum, TY_I8, TY_I8, R_T4, R_P8, 0, R_NB, 0);
-	ri(g, OP_slli, R_T4, R_T4, 7);
-	ri(g, OP_sw, R_T4, R_T3, 4 * (int64_t)Dv);
-	ri(g, OP_addi, R_T1, R_T1, -1);
-	ri(g, OP_addi, R_T3, R_T3, W4);
-	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
-	branch(g, OP_dbnz, R_T2, 0, l_e);
-	wait(g, 1u << 1);
+	gen_sums(g, a, s, s->onehot, R_T3, R_T4, 0);
 	if (g->lin.mode == LIN_RECOMP) {
 		/* phi(K_j) and V'_j to DRAM, for the query blocks that select block j */
 		li(g, 1, s->kb);
@@ -400,8 +415,7 @@ cc_attn_lin_gen_totals(Gen *g, const CcAttn *a, const Spad *s)
 static void
 gen_recompute(Gen *g, const CcAttn *a, const Spad *s)
 {
-	uint32_t D = a->D, Dv = a->Dv, bk = a->blkk, W4 = (Dv + 1) * 4;
-	int l_e = label(g);
+	uint32_t D = a->D, Dv = a->Dv, bk = a->blkk;
 	li(g, 1, g->lin.stage);
 	ri(g, OP_addi, 2, R_T3, 0);
 	li(g, 3, (int64_t)kv_bytes(a));
@@ -418,26 +432,7 @@ gen_recompute(Gen *g, const CcAttn *a, const Spad *s)
 	xw(g, OP_xbwt, 0, 1, R_NB, 0);
 	li(g, 1, s->vb);
 	xw(g, OP_xbw, 0, 1, R_NB, 1);
-	li(g, R_T1, s->onehotn + D - 1);
-	li(g, R_T2, D);
-	li(g, R_OR, s->ox);
-	li(g, R_P8, s->p8a);
-	place(g, l_e);
-	li(g, 1, s->sb);
-	mvm_g(g, 1, R_T1, 0, TY_I8, 0, 1);
-	wait(g, 1u << 0);
-	vx(g, OP_vmov, TY_I8, TY_I32, R_P8, 1, 0, R_NB, 0);
-	mvm_g(g, R_OR, R_P8, 1, TY_I8, 1, 0);
-	vx(g, OP_vredsum, TY_I8, TY_I8, R_A, R_P8, 0, R_NB, 0);
-	ri(g, OP_slli, R_A, R_A, 7);
-	ri(g, OP_lw, R_QR, R_OR, 4 * (int64_t)Dv);
-	r3(g, OP_add, R_QR, R_QR, R_A);
-	ri(g, OP_sw, R_QR, R_OR, 4 * (int64_t)Dv);
-	ri(g, OP_addi, R_T1, R_T1, -1);
-	ri(g, OP_addi, R_OR, R_OR, W4);
-	ri(g, OP_xori, R_P8, R_P8, (int64_t)(s->p8a ^ s->p8b));
-	branch(g, OP_dbnz, R_T2, 0, l_e);
-	wait(g, 1u << 1);
+	gen_sums(g, a, s, s->onehotn, R_OR, R_A, 1);
 }
 
 /* After the softmax branch's normalise (o_s in s->qb, the Q block still at tm_q in tile
