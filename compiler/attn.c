@@ -6,11 +6,8 @@
 
 #include "attn.h"
 
-static int attn_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-attn_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
+int
+cc_attn_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -79,7 +76,7 @@ cc_attn_check(CcModel *m, Diag *d)
 		const IrNode *x = &g->nodes[i];
 		if (x->op == IR_OP_attention || x->op == IR_OP_sparse_attention) {
 			if (n)
-				return attn_error(
+				return cc_attn_error(
 				    m, x->loc, d,
 				    "the compiler lowers one attention node per graph; "
 				    "this is the second");
@@ -88,12 +85,12 @@ cc_attn_check(CcModel *m, Diag *d)
 		}
 	}
 	if (!n)
-		return attn_error(m, g->nodes[0].loc, d, "no attention node");
+		return cc_attn_error(m, g->nodes[0].loc, d, "no attention node");
 	for (i = 0; i < 3; i++)
 		a->proj |= g->tensors[n->in[i]].kind != IR_INPUT;
 	for (i = 0; i < g->nnodes && !a->proj; i++)
 		if (&g->nodes[i] != n)
-			return attn_error(
+			return cc_attn_error(
 			    m, g->nodes[i].loc, d,
 			    "op '%s' beside attention: the compiler lowers an attention "
 			    "node whose q, k, v are the graph's inputs (compile the "
@@ -104,33 +101,34 @@ cc_attn_check(CcModel *m, Diag *d)
 	a->loc = n->loc;
 	if (!a->proj &&
 	    (ninputs != 3 || n->in[0] == n->in[1] || n->in[1] == n->in[2] || n->in[0] == n->in[2]))
-		return attn_error(m, n->loc, d,
-		                  "an attention graph has exactly three distinct inputs q, k, v");
+		return cc_attn_error(
+		    m, n->loc, d, "an attention graph has exactly three distinct inputs q, k, v");
 	if (!a->proj && (g->noutputs != 1 || g->outputs[0].t != n->out[0]))
-		return attn_error(m, n->loc, d,
-		                  "the graph's one output must be the attention result");
+		return cc_attn_error(m, n->loc, d,
+		                     "the graph's one output must be the attention result");
 	a->sparse = n->op == IR_OP_sparse_attention;
 	a->tq = n->in[0], a->tk = n->in[1], a->tv = n->in[2], a->to = n->out[0];
 	tq = &g->tensors[a->tq].type, tk = &g->tensors[a->tk].type, tv = &g->tensors[a->tv].type;
 	if (tq->rank != 4 || tk->rank != 4 || tv->rank != 4)
-		return attn_error(m, n->loc, d, "attention operands must be [B, H, N, D]");
+		return cc_attn_error(m, n->loc, d, "attention operands must be [B, H, N, D]");
 	a->B = (uint32_t)tq->dim[0], a->H = (uint32_t)tq->dim[1], a->N = (uint32_t)tq->dim[2];
 	a->D = (uint32_t)tq->dim[3], a->Hk = (uint32_t)tk->dim[1], a->M = (uint32_t)tk->dim[2];
 	a->Dv = (uint32_t)tv->dim[3];
 	if (tk->dim[3] != tq->dim[3] || tk->dim[0] != tq->dim[0] || tv->dim[2] != tk->dim[2] ||
 	    tv->dim[1] != tk->dim[1] || !a->Hk || a->H % a->Hk)
-		return attn_error(m, n->loc, d,
-		                  "inconsistent attention shapes: q [%u, %u, %u, %u], k [%lld, %u, "
-		                  "%u, %lld], v [%lld, %lld, %lld, %u]",
-		                  a->B, a->H, a->N, a->D, (long long)tk->dim[0], a->Hk, a->M,
-		                  (long long)tk->dim[3], (long long)tv->dim[0],
-		                  (long long)tv->dim[1], (long long)tv->dim[2], a->Dv);
+		return cc_attn_error(
+		    m, n->loc, d,
+		    "inconsistent attention shapes: q [%u, %u, %u, %u], k [%lld, %u, "
+		    "%u, %lld], v [%lld, %lld, %lld, %u]",
+		    a->B, a->H, a->N, a->D, (long long)tk->dim[0], a->Hk, a->M,
+		    (long long)tk->dim[3], (long long)tv->dim[0], (long long)tv->dim[1],
+		    (long long)tv->dim[2], a->Dv);
 	{
 		uint64_t total = (uint64_t)a->B * a->H * a->N * a->D +
 		                 (uint64_t)a->B * a->Hk * a->M * ((uint64_t)a->D + a->Dv) +
 		                 (uint64_t)a->B * a->H * a->N * a->Dv;
 		if (total > ((uint64_t)1 << 31))
-			return attn_error(
+			return cc_attn_error(
 			    m, n->loc, d,
 			    "q, k, v and the output hold %llu elements; the attention "
 			    "lowering takes at most 2^31",
@@ -142,13 +140,14 @@ cc_attn_check(CcModel *m, Diag *d)
 	}
 	a->causal = (int)ir_attr_int(g, a->node, "causal");
 	if (arch->mvmu.tech != HW_XBAR_SRAM)
-		return attn_error(m, n->loc, d,
-		                  "attention needs crossbars that take run-time writes for K and V "
-		                  "(SRAM-CIM, e.g. hwmodels/configs/sram-cim.yaml); '%s' has %s "
-		                  "crossbars",
-		                  arch->name, hw_xbar_tech_names[arch->mvmu.tech]);
+		return cc_attn_error(
+		    m, n->loc, d,
+		    "attention needs crossbars that take run-time writes for K and V "
+		    "(SRAM-CIM, e.g. hwmodels/configs/sram-cim.yaml); '%s' has %s "
+		    "crossbars",
+		    arch->name, hw_xbar_tech_names[arch->mvmu.tech]);
 	if (arch->mvmu.weight_bits < 8 || arch->mvmu.input_bits < 8)
-		return attn_error(
+		return cc_attn_error(
 		    m, n->loc, d,
 		    "attention needs 8-bit crossbar weights and inputs; '%s' has %d and "
 		    "%d",
@@ -162,23 +161,23 @@ cc_attn_check(CcModel *m, Diag *d)
 		a->mode = (int)ir_attr_int(g, a->node, "mode");
 		a->sink = (int)ir_attr_int(g, a->node, "sink");
 		if (!is_pow2(a->blkq) || !is_pow2(a->blkk))
-			return attn_error(
+			return cc_attn_error(
 			    m, bq->loc.line ? bq->loc : n->loc, d,
 			    "block sizes blkq %u and blkk %u must be powers of two (block "
 			    "means are shifts)",
 			    a->blkq, a->blkk);
 		if (!(rho > 0 && rho <= 1) || !(tau > 0 && tau <= 1))
-			return attn_error(m, n->loc, d, "rho %g and tau %g must lie in (0, 1]", rho,
-			                  tau);
+			return cc_attn_error(m, n->loc, d, "rho %g and tau %g must lie in (0, 1]",
+			                     rho, tau);
 		if (!(lam >= 8))
-			return attn_error(
+			return cc_attn_error(
 			    m, ir_attr(g, a->node, "pv_threshold")->loc, d,
 			    "pv_threshold %g: the lowering supports thresholds of 8 and "
 			    "above (its 8-bit probabilities already drop every block "
 			    "such a threshold skips)",
 			    lam);
 		if (!arch->core.has_sel)
-			return attn_error(
+			return cc_attn_error(
 			    m, n->loc, d,
 			    "sparse attention needs the selection unit; '%s' has none", arch->name);
 		a->tau16 = (int32_t)floor(tau * 65536.0 + 0.5);
@@ -192,35 +191,38 @@ cc_attn_check(CcModel *m, Diag *d)
 			a->blkk = 64;
 	}
 	if (a->N % a->blkq || a->M % a->blkk)
-		return attn_error(
+		return cc_attn_error(
 		    m, n->loc, d,
 		    "sequence lengths %u (queries) and %u (keys) must be multiples of "
 		    "the block sizes blkq %u and blkk %u",
 		    a->N, a->M, a->blkq, a->blkk);
 	a->nq = a->N / a->blkq, a->nk = a->M / a->blkk;
 	if (cc_attn_sim_setup(a, a->sparse ? ir_attr_float(g, a->node, "simthresh") : -1))
-		return attn_error(m, ir_attr(g, a->node, "simthresh")->loc, d,
-		                  "simthresh %g: the self-similarity test takes blocks of at most "
-		                  "256 tokens and head dims of at most 256",
-		                  ir_attr_float(g, a->node, "simthresh"));
+		return cc_attn_error(
+		    m, ir_attr(g, a->node, "simthresh")->loc, d,
+		    "simthresh %g: the self-similarity test takes blocks of at most "
+		    "256 tokens and head dims of at most 256",
+		    ir_attr_float(g, a->node, "simthresh"));
 	if (a->D > rows || a->blkk > cols || a->blkk > rows || a->Dv > cols)
-		return attn_error(m, n->loc, d,
-		                  "head dims D %u / Dv %u and key block blkk %u do not fit the "
-		                  "configured %u x %u crossbars (K^T needs D x blkk, V blkk x Dv)",
-		                  a->D, a->Dv, a->blkk, rows, cols);
+		return cc_attn_error(
+		    m, n->loc, d,
+		    "head dims D %u / Dv %u and key block blkk %u do not fit the "
+		    "configured %u x %u crossbars (K^T needs D x blkk, V blkk x Dv)",
+		    a->D, a->Dv, a->blkk, rows, cols);
 	if (a->sparse && (a->nk > cols || (a->blkq > rows) || a->D > cols))
-		return attn_error(
+		return cc_attn_error(
 		    m, n->loc, d,
 		    "block-mask prediction keeps the %u pooled key blocks as crossbar "
 		    "columns and pools %u-row query blocks: the %u x %u crossbars are "
 		    "too small",
 		    a->nk, a->blkq, rows, cols);
 	if (arch->core.mvmus < (a->sparse ? 4 : 2))
-		return attn_error(m, n->loc, d, "%s attention needs %d MVMUs per core; '%s' has %d",
-		                  a->sparse ? "sparse" : "dense", a->sparse ? 4 : 2, arch->name,
-		                  arch->core.mvmus);
+		return cc_attn_error(m, n->loc, d,
+		                     "%s attention needs %d MVMUs per core; '%s' has %d",
+		                     a->sparse ? "sparse" : "dense", a->sparse ? 4 : 2, arch->name,
+		                     arch->core.mvmus);
 	if (spad_need(a) > (uint64_t)arch->core.spad_bytes)
-		return attn_error(
+		return cc_attn_error(
 		    m, n->loc, d,
 		    "a core's working set for blkq %u, blkk %u, D %u needs %llu bytes "
 		    "of scratchpad; '%s' has %lld (use smaller blocks)",
@@ -240,8 +242,8 @@ cc_attn_check(CcModel *m, Diag *d)
 		c2 = a->scale * 1.4426950408889634 * a->s_in * a->s_in; /* log2 units per step */
 		zm = floor(16.0 * c2 * (double)(1 << ATTN_ZSH) + 0.5);
 		if (!(zm >= 1 && zm < 2147483647.0))
-			return attn_error(m, n->loc, d, "score scale %g out of the supported range",
-			                  a->scale);
+			return cc_attn_error(m, n->loc, d,
+			                     "score scale %g out of the supported range", a->scale);
 		a->zmult = (int32_t)zm;
 		for (j = 0; j < 256; j++) {
 			double v = floor(ATTN_LUT_ONE * exp2((double)(j - 128) / 16.0) + 0.5);
@@ -251,9 +253,10 @@ cc_attn_check(CcModel *m, Diag *d)
 	if (a->sparse && cc_attn_lin_check(m, a, d))
 		return -1;
 	if (a->simk && a->lin)
-		return attn_error(m, ir_attr(g, a->node, "simthresh")->loc, d,
-		                  "the self-similarity test (simthresh >= 0) with the SLA / SLA2 "
-		                  "linear branch is not lowered yet");
+		return cc_attn_error(
+		    m, ir_attr(g, a->node, "simthresh")->loc, d,
+		    "the self-similarity test (simthresh >= 0) with the SLA / SLA2 "
+		    "linear branch is not lowered yet");
 	m->attn = a;
 	if (a->proj) {
 		m->in_len = a->N * a->pj[0].din;

@@ -174,6 +174,22 @@ attn_log2(uint32_t v)
 	return s;
 }
 
+static inline int32_t
+sat8(int64_t v)
+{
+	return cc_sat(v, TY_I8);
+}
+
+static inline int32_t
+sat32(int64_t v)
+{
+	return cc_sat(v, TY_I32);
+}
+
+/* cc_attn_error: a diagnostic at loc (the file alone when loc has no line); returns -1 */
+int cc_attn_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Allowed key blocks of query block iq: all, or the causal prefix. */
 uint32_t cc_attn_allowed(const CcAttn *a, uint32_t iq);
 

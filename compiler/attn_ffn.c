@@ -13,28 +13,10 @@
  * table or the SBU segments of the inputs it covers). A barrier of every core separates the
  * layers, whose outputs go to DRAM token by token. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attn_emit.h"
-
-static int ffn_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-ffn_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (loc.line)
-		return diag_at(d, m->g->file, (int)loc.line, (int)loc.col,
-		               diag_src_line(m->g->src, (int)loc.line), "%s", msg);
-	return diag_err(d, m->g->file, "%s", msg);
-}
 
 enum { MAX_FF = 8 };
 
@@ -88,7 +70,7 @@ cc_attn_ffn_check(CcModel *m, CcAttn *a, const double *am, Diag *d)
 				else if (g->nodes[i].op == IR_OP_add && na == IR_NONE)
 					na = i;
 				else
-					return ffn_error(
+					return cc_attn_error(
 					    m, g->nodes[i].loc, d,
 					    "op '%s' after the attention layer: a transformer "
 					    "block "
@@ -98,12 +80,12 @@ cc_attn_ffn_check(CcModel *m, CcAttn *a, const double *am, Diag *d)
 				break;
 			}
 	if (nn == IR_NONE || na == IR_NONE)
-		return ffn_error(m, g->nodes[a->add.node].loc, d,
-		                 "the attention layer's output must feed a layernorm (the "
-		                 "feed-forward's input) and the block's final residual add");
+		return cc_attn_error(m, g->nodes[a->add.node].loc, d,
+		                     "the attention layer's output must feed a layernorm (the "
+		                     "feed-forward's input) and the block's final residual add");
 	if (!rows_of(g, g->nodes[nn].out[0], a->N) || !rows_of(g, g->nodes[na].out[0], a->N))
-		return ffn_error(m, g->nodes[nn].loc, d,
-		                 "the block's feed-forward works on [1, %u, F] rows", a->N);
+		return cc_attn_error(m, g->nodes[nn].loc, d,
+		                     "the block's feed-forward works on [1, %u, F] rows", a->N);
 	a->has_ffn = 1;
 	a->norm2.node = nn, a->add2.node = na;
 	a->ff = arena_alloc(m->arena, sizeof(CcLayer) * MAX_FF);
@@ -115,19 +97,19 @@ cc_attn_ffn_check(CcModel *m, CcAttn *a, const double *am, Diag *d)
 		CcLayer *l = &a->ff[a->nff];
 		if (!nd || (nd->op != IR_OP_linear && nd->op != IR_OP_kan_linear) ||
 		    nd->in[0] != cur)
-			return ffn_error(
+			return cc_attn_error(
 			    m, nd ? nd->loc : g->nodes[nn].loc, d,
 			    "the feed-forward must be a chain of linear / kan_linear "
 			    "layers (relu or silu after a layer) from the layernorm to "
 			    "the final add%s",
 			    cnt > 1 ? " (a tensor is read twice)" : "");
 		if (a->nff == MAX_FF)
-			return ffn_error(m, nd->loc, d, "a feed-forward of more than %d layers",
-			                 MAX_FF);
+			return cc_attn_error(m, nd->loc, d, "a feed-forward of more than %d layers",
+			                     MAX_FF);
 		if (!rows_of(g, cur, a->N) || !rows_of(g, nd->out[0], a->N))
-			return ffn_error(m, nd->loc, d,
-			                 "feed-forward layers map [1, %u, F] to [1, %u, F']", a->N,
-			                 a->N);
+			return cc_attn_error(m, nd->loc, d,
+			                     "feed-forward layers map [1, %u, F] to [1, %u, F']",
+			                     a->N, a->N);
 		l->node = n;
 		l->loc = nd->loc;
 		l->name = g->tensors[nd->out[0]].name;
@@ -136,9 +118,9 @@ cc_attn_ffn_check(CcModel *m, CcAttn *a, const double *am, Diag *d)
 		if (cc_layer_build(m, n, l, d))
 			return -1;
 		if (l->rows > 65536)
-			return ffn_error(m, nd->loc, d,
-			                 "a feed-forward layer of %u drive rows (at most 65536)",
-			                 l->rows);
+			return cc_attn_error(
+			    m, nd->loc, d, "a feed-forward layer of %u drive rows (at most 65536)",
+			    l->rows);
 		l->amax_in = am[cur];
 		cur = nd->out[0];
 		n = only_reader(g, cur, NULL);
@@ -156,14 +138,15 @@ cc_attn_ffn_check(CcModel *m, CcAttn *a, const double *am, Diag *d)
 	if (!a->nff || a->ff[a->nff - 1].out_len != W ||
 	    ((g->nodes[na].in[0] == r && g->nodes[na].in[1] == cur) +
 	     (g->nodes[na].in[1] == r && g->nodes[na].in[0] == cur)) != 1)
-		return ffn_error(m, g->nodes[na].loc, d,
-		                 "the block's final add must sum the attention layer's output and "
-		                 "the feed-forward's (of width %u)",
-		                 W);
+		return cc_attn_error(
+		    m, g->nodes[na].loc, d,
+		    "the block's final add must sum the attention layer's output and "
+		    "the feed-forward's (of width %u)",
+		    W);
 	a->ty = g->nodes[na].out[0];
 	if (g->noutputs != 1 || g->outputs[0].t != a->ty)
-		return ffn_error(m, g->nodes[na].loc, d,
-		                 "the graph's one output must be the block's final add");
+		return cc_attn_error(m, g->nodes[na].loc, d,
+		                     "the graph's one output must be the block's final add");
 	/* formats: the norm's output at the first layer's input scale; the layers as the chain
 	 * compiler makes them (8-bit outputs); the final add */
 	for (i = 0; i < a->nff; i++)
@@ -615,13 +598,13 @@ cc_attn_ffn_plan(const CcModel *m, const AttnPhases *ph, uint64_t tmem, Diag *d)
 		const CcLayer *l = &a->ff[lx];
 		FfnLay f;
 		if (l->rows % ph->br || (l->kind == CC_KAN && l->in_len % ph->br))
-			return ffn_error(
+			return cc_attn_error(
 			    m, l->loc, d,
 			    "feed-forward layer '%s': %u drive rows (%u inputs) are not "
 			    "a multiple of the %u-row blocks",
 			    l->name, l->rows, l->in_len, ph->br);
 		if (layout(m, ph, lx, &f))
-			return ffn_error(
+			return cc_attn_error(
 			    m, l->loc, d,
 			    "feed-forward layer '%s': its tables (a %u-byte basis table) "
 			    "and one token's rows do not fit the scratchpad beside the "
@@ -630,7 +613,7 @@ cc_attn_ffn_plan(const CcModel *m, const AttnPhases *ph, uint64_t tmem, Diag *d)
 		if ((uint64_t)al16(f.blob) +
 		        (uint64_t)ph->cpt * f.T * (l->in_len + f.cbn * ph->bc) >
 		    tmem - 64)
-			return ffn_error(
+			return cc_attn_error(
 			    m, l->loc, d,
 			    "feed-forward layer '%s': a tile's slice of %u bytes and its "
 			    "staging do not fit the %llu bytes of tile memory",

@@ -2,42 +2,12 @@
  * attributes and operands, its integer formats, and its integer reference (the same arithmetic
  * as attn_linear_gen.c's code, as plain loops). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attn.h"
 
 enum { LIN_MAX_M = 132104 }; /* 128 * 127 * M < 2^31: the sums stay exact in i32 */
-
-static int lin_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-lin_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (loc.line)
-		return diag_at(d, m->g->file, (int)loc.line, (int)loc.col,
-		               diag_src_line(m->g->src, (int)loc.line), "%s", msg);
-	return diag_err(d, m->g->file, "%s", msg);
-}
-
-static int32_t
-sat8(int64_t v)
-{
-	return cc_sat(v, TY_I8);
-}
-
-static int32_t
-sat32(int64_t v)
-{
-	return cc_sat(v, TY_I32);
-}
 
 static int32_t
 round_i32(double v)
@@ -98,8 +68,8 @@ weight_of(CcModel *m, const IrNode *n, unsigned i, const char *what, Diag *d)
 	const IrTensor *t = &m->g->tensors[n->in[i]];
 	const float *w;
 	if (t->kind != IR_WEIGHT) {
-		lin_error(m, n->inloc[i], d,
-		          "%s must be a weight (the lowering folds it into the program)", what);
+		cc_attn_error(m, n->inloc[i], d,
+		              "%s must be a weight (the lowering folds it into the program)", what);
 		return NULL;
 	}
 	w = ir_weight_data(m->g, n->in[i], d);
@@ -120,10 +90,11 @@ sla_formats(CcModel *m, CcAttn *a, CcAttnLin *l, const IrNode *n, Diag *d)
 		wmax = fmax(wmax, fabs(w[f]));
 	l->s_w = wmax > 0 ? wmax / 127.0 : 1.0 / 127.0;
 	if (!(l->s_w * 16777216.0 >= 0.5 && l->s_w < 64))
-		return lin_error(m, n->inloc[3], d,
-		                 "combine_w's largest magnitude %g is out of the supported range "
-		                 "(2^-24 x 127 .. 8000)",
-		                 wmax);
+		return cc_attn_error(
+		    m, n->inloc[3], d,
+		    "combine_w's largest magnitude %g is out of the supported range "
+		    "(2^-24 x 127 .. 8000)",
+		    wmax);
 	l->mw = round_i32(l->s_w * 16777216.0);
 	l->wt = arena_alloc(m->arena, sizeof(int32_t) * a->D * (Dv + 1));
 	l->b32 = arena_alloc(m->arena, sizeof(int32_t) * (Dv + 1));
@@ -163,9 +134,9 @@ sla2_formats(CcModel *m, CcAttn *a, CcAttnLin *l, const IrNode *n, Diag *d)
 			}
 			v = floor((double)al[ia] * 16384.0 + 0.5);
 			if (!(fabs(v) <= 16777216.0))
-				return lin_error(m, n->inloc[3], d,
-				                 "alpha %g: the lowering takes |alpha| <= 1024",
-				                 (double)al[ia]);
+				return cc_attn_error(m, n->inloc[3], d,
+				                     "alpha %g: the lowering takes |alpha| <= 1024",
+				                     (double)al[ia]);
 			l->a14[(size_t)bh * a->N + r] = (int32_t)v;
 		}
 	return 0;
@@ -183,23 +154,25 @@ cc_attn_lin_check(CcModel *m, CcAttn *a, Diag *d)
 	if (combine == 0)
 		return 0;
 	if (a->D != a->Dv)
-		return lin_error(m, n->loc, d,
-		                 "the linear branch needs equal head dims (D %u, Dv %u): MVMU 2 "
-		                 "holds the projection and the sums in turn",
-		                 a->D, a->Dv);
+		return cc_attn_error(
+		    m, n->loc, d,
+		    "the linear branch needs equal head dims (D %u, Dv %u): MVMU 2 "
+		    "holds the projection and the sums in turn",
+		    a->D, a->Dv);
 	if (a->Dv + 1 > cols || a->nk > a->Dv + 1)
-		return lin_error(m, n->loc, d,
-		                 "the linear branch keeps [D, Dv + 1] sums (and the %u pooled key "
-		                 "blocks) in one %u-column crossbar: Dv %u is too large or there "
-		                 "are more than Dv + 1 key blocks",
-		                 a->nk, cols, a->Dv);
+		return cc_attn_error(
+		    m, n->loc, d,
+		    "the linear branch keeps [D, Dv + 1] sums (and the %u pooled key "
+		    "blocks) in one %u-column crossbar: Dv %u is too large or there "
+		    "are more than Dv + 1 key blocks",
+		    a->nk, cols, a->Dv);
 	if ((uint64_t)a->blkk * (a->D + a->Dv) < ((uint64_t)a->Dv + 1) * 4)
-		return lin_error(m, n->loc, d,
-		                 "the linear branch moves its sums in rows through the K and V "
-		                 "block buffers: blkk %u is too small (at least 4)",
-		                 a->blkk);
+		return cc_attn_error(m, n->loc, d,
+		                     "the linear branch moves its sums in rows through the K and V "
+		                     "block buffers: blkk %u is too small (at least 4)",
+		                     a->blkk);
 	if (a->M > LIN_MAX_M)
-		return lin_error(
+		return cc_attn_error(
 		    m, n->loc, d,
 		    "the linear branch keeps exact i32 sums of at most %u keys; got %u", LIN_MAX_M,
 		    a->M);

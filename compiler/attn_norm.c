@@ -38,9 +38,8 @@ cc_attn_norm_quant(CcModel *m, CcNorm *n, Diag *d)
 	n->recip = (int32_t)floor(65536.0 / n->W + 0.5);
 	epsq = floor(eps * n->W / (n->s_in * n->s_in) + 0.5);
 	if (!(epsq < 1e9) || (double)n->W * 65025.0 + epsq >= 2147483647.0)
-		return diag_at(
-		    d, g->file, (int)nd->loc.line, (int)nd->loc.col,
-		    diag_src_line(g->src, (int)nd->loc.line),
+		return cc_attn_error(
+		    m, nd->loc, d,
 		    "layernorm over %u values with eps %g: the variance sum (at most %u x "
 		    "255^2 plus eps at the input scale, %.3g) must stay below 2^31",
 		    n->W, eps, n->W, (double)n->W * 65025.0 + epsq);

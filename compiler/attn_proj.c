@@ -13,28 +13,10 @@
  * attention kernel's). The integer reference of one projection is here too; the code is
  * attn_phase.c. */
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "attn.h"
 #include "interp.h"
-
-static int proj_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-proj_error(const CcModel *m, IrLoc loc, Diag *d, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (loc.line)
-		return diag_at(d, m->g->file, (int)loc.line, (int)loc.col,
-		               diag_src_line(m->g->src, (int)loc.line), "%s", msg);
-	return diag_err(d, m->g->file, "%s", msg);
-}
 
 /* The node reading tensor t, when exactly one does; else IR_NONE. */
 static IrNodeId
@@ -66,7 +48,7 @@ want(const CcModel *m, IrNodeId n, IrLoc at, unsigned op, const char *role, Diag
 {
 	const Graph *g = m->g;
 	if (n == IR_NONE || g->nodes[n].op != op || (op == IR_OP_transpose && !is_head_perm(g, n)))
-		return proj_error(
+		return cc_attn_error(
 		    m, n == IR_NONE ? at : g->nodes[n].loc, d,
 		    "attention layer: expected %s%s here (%s), the pattern x -> linear -> reshape "
 		    "-> transpose [0, 2, 1, 3] -> attention -> transpose -> reshape -> linear",
@@ -104,10 +86,10 @@ quant_proj(CcModel *m, IrNodeId n, CcProj *p, Diag *d)
 		if (fabs(bq) > 1e9) {
 			double sa = p->s_in * sw[o];
 			free(sw);
-			return proj_error(m, nd->loc, d,
-			                  "bias %g of channel %u is out of range at the "
-			                  "accumulator's scale %g",
-			                  b[o], o, sa);
+			return cc_attn_error(m, nd->loc, d,
+			                     "bias %g of channel %u is out of range at the "
+			                     "accumulator's scale %g",
+			                     b[o], o, sa);
 		}
 		p->bias[o] = (int32_t)bq;
 		mmax = fmax(mmax, p->s_in * sw[o] / p->s_out);
@@ -140,10 +122,11 @@ check_known(const CcModel *m, const CcAttn *a, const IrNodeId *lin, Diag *d)
 			         nd->in[0] == g->nodes[a->ff[s].node].out[0];
 		}
 		if (!known && g->nodes[i].op != IR_OP_reshape && g->nodes[i].op != IR_OP_transpose)
-			return proj_error(m, g->nodes[i].loc, d,
-			                  "op '%s' in an attention layer: the compiler lowers the "
-			                  "projections, attention and the output projection only",
-			                  ir_ops[g->nodes[i].op].name);
+			return cc_attn_error(
+			    m, g->nodes[i].loc, d,
+			    "op '%s' in an attention layer: the compiler lowers the "
+			    "projections, attention and the output projection only",
+			    ir_ops[g->nodes[i].op].name);
 	}
 	return 0;
 }
@@ -182,7 +165,7 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 			IrNodeId ln = g->tensors[t].producer;
 			if (ln == IR_NONE || g->nodes[ln].op != IR_OP_layernorm ||
 			    g->tensors[g->nodes[ln].in[0]].kind != IR_INPUT)
-				return proj_error(
+				return cc_attn_error(
 				    m, g->nodes[n].inloc[0], d,
 				    "attention layer: the %c projection must read the "
 				    "graph input or its layer norm",
@@ -190,17 +173,18 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 			a->has_norm = 1, a->norm.node = ln;
 		}
 		if (s && t != th)
-			return proj_error(
+			return cc_attn_error(
 			    m, g->nodes[n].inloc[0], d,
 			    "attention layer: q, k and v must project the same input");
 		th = t;
 		a->tx = a->has_norm ? g->nodes[a->norm.node].in[0] : t;
 		if (g->tensors[rs->out[0]].type.dim[2] != (int64_t)heads[s] ||
 		    g->tensors[rs->out[0]].type.dim[3] != (int64_t)dims[s])
-			return proj_error(m, rs->loc, d,
-			                  "attention layer: the %c reshape must split the heads as "
-			                  "[1, N, %u, %u]",
-			                  "qkv"[s], heads[s], dims[s]);
+			return cc_attn_error(
+			    m, rs->loc, d,
+			    "attention layer: the %c reshape must split the heads as "
+			    "[1, N, %u, %u]",
+			    "qkv"[s], heads[s], dims[s]);
 	}
 	/* the output: transpose -> reshape -> linear -> the graph's output */
 	{
@@ -217,9 +201,9 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 		if (want(m, n, rs->loc, IR_OP_linear, "the output projection", d))
 			return -1;
 		if (g->nodes[n].in[0] != rs->out[0])
-			return proj_error(m, g->nodes[n].loc, d,
-			                  "attention layer: the output projection must read the "
-			                  "attention result");
+			return cc_attn_error(m, g->nodes[n].loc, d,
+			                     "attention layer: the output projection must read the "
+			                     "attention result");
 		lin[3] = n;
 		a->ty = g->nodes[n].out[0];
 		/* a residual add of the layer's input */
@@ -237,27 +221,28 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 	if (n < g->nnodes && a->has_add)
 		a->has_ffn = 1; /* a transformer block: attn_ffn.c checks the rest */
 	else if (n < g->nnodes)
-		return proj_error(m, g->nodes[n].loc, d,
-		                  "op '%s' after the attention layer: the compiler lowers "
-		                  "x -> [layernorm ->] projections -> attention -> output "
-		                  "projection [-> + x]; what follows (a transformer block's "
-		                  "feed-forward) is not lowered with it yet",
-		                  ir_ops[g->nodes[n].op].name);
+		return cc_attn_error(m, g->nodes[n].loc, d,
+		                     "op '%s' after the attention layer: the compiler lowers "
+		                     "x -> [layernorm ->] projections -> attention -> output "
+		                     "projection [-> + x]; what follows (a transformer block's "
+		                     "feed-forward) is not lowered with it yet",
+		                     ir_ops[g->nodes[n].op].name);
 	if (!a->has_ffn && (g->noutputs != 1 || g->outputs[0].t != a->ty))
-		return proj_error(m, g->nodes[lin[3]].loc, d,
-		                  "attention layer: the graph's one output must be the output "
-		                  "projection's result (or the residual add of it and x)");
+		return cc_attn_error(m, g->nodes[lin[3]].loc, d,
+		                     "attention layer: the graph's one output must be the output "
+		                     "projection's result (or the residual add of it and x)");
 	for (i = 0; i < g->ntensors; i++)
 		ninputs += g->tensors[i].kind == IR_INPUT;
 	if (ninputs != 1)
-		return proj_error(m, at->loc, d, "attention layer: the graph has one input, x");
+		return cc_attn_error(m, at->loc, d, "attention layer: the graph has one input, x");
 	{
 		const IrType *tx = &g->tensors[a->tx].type;
 		if (tx->rank != 3 || tx->dim[0] != 1 || tx->dim[1] != (int64_t)a->N || a->B != 1 ||
 		    a->M != a->N)
-			return proj_error(m, g->tensors[a->tx].loc, d,
-			                  "attention layer: x must be [1, N, Dm] with N the query "
-			                  "and key length (self-attention, batch 1)");
+			return cc_attn_error(
+			    m, g->tensors[a->tx].loc, d,
+			    "attention layer: x must be [1, N, Dm] with N the query "
+			    "and key length (self-attention, batch 1)");
 		for (s = 0; s < 4; s++) {
 			const IrType *ty = &g->tensors[g->nodes[lin[s]].out[0]].type;
 			a->pj[s].node = lin[s];
@@ -266,8 +251,9 @@ cc_attn_proj_check(CcModel *m, CcAttn *a, Diag *d)
 		}
 	}
 	if (a->has_add && g->tensors[a->ty].type.dim[2] != (int64_t)a->pj[3].dout)
-		return proj_error(m, g->nodes[a->add.node].loc, d,
-		                  "attention layer: the residual add must keep the output's width");
+		return cc_attn_error(
+		    m, g->nodes[a->add.node].loc, d,
+		    "attention layer: the residual add must keep the output's width");
 	/* formats: every tensor's range from the float interpreter on a seeded draw of x in the
 	 * input range */
 	{

@@ -7,18 +7,6 @@
 
 #include "attn.h"
 
-static int32_t
-sat8(int64_t v)
-{
-	return cc_sat(v, TY_I8);
-}
-
-static int32_t
-sat32(int64_t v)
-{
-	return cc_sat(v, TY_I32);
-}
-
 typedef struct Ranked {
 	int64_t v;
 	uint32_t i;
