@@ -19,15 +19,6 @@
 enum { F_R, F_NG, F_NB, F_H, F_X, F_Y, F_DRIVE, F_OUT, F_LAYER };
 enum { L_WQ, L_BQ, L_MULT, L_BASE, L_ACT, L_BASIS, L_PER };
 
-static void *
-own(RefModel *r, size_t bytes)
-{
-	void *p = xcalloc(bytes ? bytes : 1, 1);
-	r->qowned = xrealloc(r->qowned, sizeof(void *) * (r->nqowned + 1));
-	r->qowned[r->nqowned++] = p;
-	return p;
-}
-
 void
 ref_attn_ffn_params(RefModel *r, const CcModel *m, uint32_t base)
 {
@@ -46,14 +37,14 @@ ref_attn_ffn_params(RefModel *r, const CcModel *m, uint32_t base)
 		q[L_ACT] = (void *)l->act_lut;
 		q[L_BASIS] = l->basis_lut;
 	}
-	p[F_R] = own(r, 4 * (size_t)a->N * a->norm2.W);
+	p[F_R] = ref_qown(r, 4 * (size_t)a->N * a->norm2.W);
 	p[F_NG] = a->norm2.g;
 	p[F_NB] = a->norm2.b;
-	p[F_H] = own(r, 4 * (size_t)a->N * a->norm2.W);
-	p[F_X] = own(r, 4 * (size_t)maxw);
-	p[F_Y] = own(r, 4 * (size_t)maxw);
-	p[F_DRIVE] = own(r, 4 * (size_t)maxrows);
-	p[F_OUT] = own(r, 4 * (size_t)a->N * a->norm2.W);
+	p[F_H] = ref_qown(r, 4 * (size_t)a->N * a->norm2.W);
+	p[F_X] = ref_qown(r, 4 * (size_t)maxw);
+	p[F_Y] = ref_qown(r, 4 * (size_t)maxw);
+	p[F_DRIVE] = ref_qown(r, 4 * (size_t)maxrows);
+	p[F_OUT] = ref_qown(r, 4 * (size_t)a->N * a->norm2.W);
 }
 
 static LLVMValueRef

@@ -484,15 +484,6 @@ emit_row(Acg *g, LLVMValueRef qh, LLVMValueRef kh, LLVMValueRef vh, LLVMValueRef
 	cg_loop_end(c, &lf);
 }
 
-static void *
-own(RefModel *r, size_t bytes)
-{
-	void *p = xcalloc(bytes ? bytes : 1, 1);
-	r->qowned = xrealloc(r->qowned, sizeof(void *) * (r->nqowned + 1));
-	r->qowned[r->nqowned++] = p;
-	return p;
-}
-
 static void
 io(const CcModel *m, IrTensorId t, const char *name, double scale, RefIo *out)
 {
@@ -665,30 +656,30 @@ ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d)
 	if (a->lin)
 		r->nparams += ref_attn_lin_params(r, a, AP_COUNT);
 	r->params[AP_LUT] = (void *)(uintptr_t)a->lut;
-	r->params[AP_S] = own(r, 8 * ((size_t)a->blkk + 1));
-	r->params[AP_P8] = own(r, 8 * (size_t)a->blkk);
-	r->params[AP_O] = own(r, 8 * ((size_t)a->Dv + 1));
-	r->params[AP_MASK] = own(r, (size_t)a->nq * a->nk);
-	r->params[AP_PK] = own(r, 8 * (size_t)a->nk * a->D);
-	r->params[AP_PQ] = own(r, 8 * (size_t)a->D);
-	r->params[AP_T] = own(r, 8 * (size_t)a->nk);
-	r->params[AP_E] = own(r, 8 * (size_t)a->nk);
-	r->params[AP_TAKEN] = own(r, a->nk);
-	r->params[AP_NSK] = own(r, a->nk);
-	r->params[AP_MU] = own(r, 8 * (size_t)a->D);
-	r->params[AP_R] = own(r, 8 * (size_t)(a->blkq > a->blkk ? a->blkq : a->blkk));
+	r->params[AP_S] = ref_qown(r, 8 * ((size_t)a->blkk + 1));
+	r->params[AP_P8] = ref_qown(r, 8 * (size_t)a->blkk);
+	r->params[AP_O] = ref_qown(r, 8 * ((size_t)a->Dv + 1));
+	r->params[AP_MASK] = ref_qown(r, (size_t)a->nq * a->nk);
+	r->params[AP_PK] = ref_qown(r, 8 * (size_t)a->nk * a->D);
+	r->params[AP_PQ] = ref_qown(r, 8 * (size_t)a->D);
+	r->params[AP_T] = ref_qown(r, 8 * (size_t)a->nk);
+	r->params[AP_E] = ref_qown(r, 8 * (size_t)a->nk);
+	r->params[AP_TAKEN] = ref_qown(r, a->nk);
+	r->params[AP_NSK] = ref_qown(r, a->nk);
+	r->params[AP_MU] = ref_qown(r, 8 * (size_t)a->D);
+	r->params[AP_R] = ref_qown(r, 8 * (size_t)(a->blkq > a->blkk ? a->blkq : a->blkk));
 	if (a->proj) {
 		uint32_t s2;
 		r->params[AP_QKV] =
-		    own(r, 4 * (qtot + ktot + (uint64_t)a->B * a->Hk * a->M * a->Dv));
-		r->params[AP_OH] = own(r, 4 * (size_t)a->B * a->H * a->N * a->Dv);
+		    ref_qown(r, 4 * (qtot + ktot + (uint64_t)a->B * a->Hk * a->M * a->Dv));
+		r->params[AP_OH] = ref_qown(r, 4 * (size_t)a->B * a->H * a->N * a->Dv);
 		if (a->has_norm) {
 			r->params[AP_NG] = (void *)a->norm.g;
 			r->params[AP_NB] = (void *)a->norm.b;
-			r->params[AP_H] = own(r, 4 * (size_t)a->N * a->norm.W);
+			r->params[AP_H] = ref_qown(r, 4 * (size_t)a->N * a->norm.W);
 		}
 		if (a->has_add)
-			r->params[AP_PO] = own(r, 4 * (size_t)a->N * a->pj[3].dout);
+			r->params[AP_PO] = ref_qown(r, 4 * (size_t)a->N * a->pj[3].dout);
 		if (a->has_ffn)
 			ref_attn_ffn_params(r, m, AP_FFN);
 		for (s2 = 0; s2 < 4; s2++) {

@@ -154,15 +154,6 @@ recip(Lcg *g, LLVMValueRef v, unsigned s)
 	return ci_sel(c, zero, K(g, INT32_MAX), q);
 }
 
-static void *
-lin_own(RefModel *r, size_t bytes)
-{
-	void *p = xcalloc(bytes ? bytes : 1, 1);
-	r->qowned = xrealloc(r->qowned, sizeof(void *) * (r->nqowned + 1));
-	r->qowned[r->nqowned++] = p;
-	return p;
-}
-
 uint32_t
 ref_attn_lin_params(RefModel *r, const CcAttn *a, uint32_t base)
 {
@@ -175,14 +166,14 @@ ref_attn_lin_params(RefModel *r, const CcAttn *a, uint32_t base)
 	p[LP_B8] = (void *)(uintptr_t)l->b8;
 	p[LP_A14] = (void *)(uintptr_t)l->a14;
 	p[LP_LUT] = (void *)(uintptr_t)a->lut;
-	p[LP_P16] = lin_own(r, 8 * (size_t)a->D);
-	p[LP_PQ] = lin_own(r, 8 * (size_t)a->D);
-	p[LP_SUMS] = lin_own(r, 8 * a->nk * nS);
-	p[LP_PK] = lin_own(r, 8 * (size_t)a->blkk * a->D);
-	p[LP_VP] = lin_own(r, 8 * (size_t)a->blkk * a->Dv);
-	p[LP_S] = lin_own(r, 8 * nS);
-	p[LP_S8] = lin_own(r, 8 * nS);
-	p[LP_N] = lin_own(r, 8 * W);
+	p[LP_P16] = ref_qown(r, 8 * (size_t)a->D);
+	p[LP_PQ] = ref_qown(r, 8 * (size_t)a->D);
+	p[LP_SUMS] = ref_qown(r, 8 * a->nk * nS);
+	p[LP_PK] = ref_qown(r, 8 * (size_t)a->blkk * a->D);
+	p[LP_VP] = ref_qown(r, 8 * (size_t)a->blkk * a->Dv);
+	p[LP_S] = ref_qown(r, 8 * nS);
+	p[LP_S8] = ref_qown(r, 8 * nS);
+	p[LP_N] = ref_qown(r, 8 * W);
 	return LP_COUNT;
 }
 

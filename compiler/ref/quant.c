@@ -304,8 +304,8 @@ emit_epilogue(Qcg *q, uint32_t li, const CcLayer *l)
 	cg_loop_end(c, &lp);
 }
 
-static void *
-qown(RefModel *r, size_t bytes)
+void *
+ref_qown(RefModel *r, size_t bytes)
 {
 	void *p = xcalloc(bytes ? bytes : 1, 1);
 	r->qowned = xrealloc(r->qowned, sizeof(void *) * (r->nqowned + 1));
@@ -370,12 +370,12 @@ ref_lower_quant(Cg *c, RefModel *r, Diag *d)
 	}
 	{
 		void **s = &r->params[m->nlayers * P_PER_LAYER];
-		s[S_X] = qown(r, sizeof(int32_t) * maxv);
-		s[S_Y] = qown(r, sizeof(int32_t) * maxv);
-		s[S_DRIVE] = qown(r, sizeof(int32_t) * maxrows);
-		s[S_DOT] = qown(r, sizeof(int64_t) * maxv);
-		s[S_TOTAL] = qown(r, sizeof(int32_t) * maxv);
-		s[S_PART] = qown(r, sizeof(int32_t) * maxv);
+		s[S_X] = ref_qown(r, sizeof(int32_t) * maxv);
+		s[S_Y] = ref_qown(r, sizeof(int32_t) * maxv);
+		s[S_DRIVE] = ref_qown(r, sizeof(int32_t) * maxrows);
+		s[S_DOT] = ref_qown(r, sizeof(int64_t) * maxv);
+		s[S_TOTAL] = ref_qown(r, sizeof(int32_t) * maxv);
+		s[S_PART] = ref_qown(r, sizeof(int32_t) * maxv);
 	}
 
 	emit_exact(&q);

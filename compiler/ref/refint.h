@@ -110,6 +110,8 @@ uint32_t ref_own_buf(RefModel *r, size_t n);
 int ref_is_attention_op(unsigned op);
 void ref_emit_attention(Cg *c, RefModel *r, LLVMValueRef t, IrNodeId id, const IrNode *n);
 int ref_lower_quant(Cg *c, RefModel *r, Diag *d);
+/* ref_qown: a zeroed buffer of bytes (at least 1) the quantised model owns (freed with it) */
+void *ref_qown(RefModel *r, size_t bytes);
 /* ref_lower_attn_quant: ref_lower_quant for attention models (CcModel.attn). */
 int ref_lower_attn_quant(Cg *c, RefModel *r, Diag *d);
 /* attn_quant.c: the integer layer norm (rows of n->W) and residual add (attn.h) */
