@@ -697,8 +697,11 @@ cc_attn_codegen(CcModel *m, KProg *p, Diag *d)
 				              g.kc->ncode - pc);
 				/* the kernel's tile barriers, which a core of the tile
 				 * without items must meet too */
-				for (kbars = 0, w = pc; w < g.kc->ncode; w++)
-					kbars += (g.kc->code[w] >> 56) == OP_bar; /* OP field */
+				for (kbars = 0, w = pc; w < g.kc->ncode; w++) {
+					Insn in;
+					isa_decode(g.kc->code[w], &in);
+					kbars += in.op == OP_bar;
+				}
 			}
 			if (a->proj) {
 				cc_attn_phase_xbars(g.kc, &ph);

@@ -65,9 +65,15 @@ cc_attn_norm_quant(CcModel *m, CcNorm *n, Diag *d)
 	n->g = arena_alloc(m->arena, sizeof(int32_t) * n->W);
 	n->b = arena_alloc(m->arena, sizeof(int32_t) * n->W);
 	for (i = 0; i < n->W; i++) {
+		double bq = floor((bet ? bet[i] : 0.0) / n->s_out + 0.5);
+		if (!(fabs(bq) <= 1e9))
+			return cc_attn_error(
+			    m, nd->loc, d,
+			    "layernorm beta %g of channel %u is out of range at the "
+			    "output's scale %g",
+			    bet[i], i, n->s_out);
 		n->g[i] = (int32_t)floor((gam ? gam[i] : 1.0) * base * exp2(n->gsh) + 0.5);
-		n->b[i] =
-		    (int32_t)fmax(-1e9, fmin(1e9, floor((bet ? bet[i] : 0.0) / n->s_out + 0.5)));
+		n->b[i] = (int32_t)bq;
 	}
 	return 0;
 }
